@@ -1,0 +1,92 @@
+/**
+ * Every error code `ResilientStreamError` can carry. Each is described, with its cause and remedy,
+ * in docs/errors.md (a test keeps that page and this list in step).
+ */
+export const ERROR_CODES = [
+  'RS_INVALID_OPTIONS',
+  'RS_CONNECT_TIMEOUT',
+  'RS_CONNECT_FAILED',
+  'RS_HANDSHAKE_REJECTED',
+  'RS_STALE',
+  'RS_HEARTBEAT_TIMEOUT',
+  'RS_DECODE',
+  'RS_ENCODE',
+  'RS_LISTENER',
+  'RS_SUBSCRIBE',
+  'RS_RESYNC',
+  'RS_FATAL_CLOSE',
+  'RS_RETRIES_EXHAUSTED',
+  'RS_MESSAGE_TOO_LARGE',
+  'RS_CLOSED',
+  'RS_ITERATOR_OVERFLOW',
+] as const;
+
+/** A machine-readable error code: `RS_` plus SCREAMING_SNAKE. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Extra context a caller can act on; every field is optional. */
+export interface ErrorDetails {
+  /** The error (or value) that caused this one. */
+  readonly cause?: unknown;
+  /** HTTP status of a refused WebSocket handshake. */
+  readonly status?: number;
+  /** Close code of the close frame that ended the connection (set on RS_FATAL_CLOSE). */
+  readonly closeCode?: number;
+  /** Close reason that came with `closeCode`. */
+  readonly closeReason?: string;
+  /** Server's `Retry-After` on a refused handshake, in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** The topic concerned, when the error is about one topic. */
+  readonly topic?: string;
+  /** The event whose listener threw (RS_LISTENER). */
+  readonly event?: string;
+}
+
+/**
+ * The one error class of resilient-stream. Thrown only for programmer mistakes (bad options,
+ * `start()` after `close()`); operational trouble is emitted as an `error` event instead.
+ */
+export class ResilientStreamError extends Error {
+  /** What went wrong, as a stable code. */
+  readonly code: ErrorCode;
+  /** HTTP status of a refused handshake (RS_HANDSHAKE_REJECTED, and RS_FATAL_CLOSE caused by one). */
+  readonly status?: number;
+  /** Close code of the close frame behind RS_FATAL_CLOSE. */
+  readonly closeCode?: number;
+  /** Close reason that came with `closeCode`. */
+  readonly closeReason?: string;
+  /** `Retry-After` of a refused handshake, in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** The topic concerned, if any. */
+  readonly topic?: string;
+  /** The event whose listener threw (RS_LISTENER). */
+  readonly event?: string;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'ResilientStreamError';
+    this.code = code;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.closeCode !== undefined) this.closeCode = details.closeCode;
+    if (details.closeReason !== undefined) this.closeReason = details.closeReason;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.topic !== undefined) this.topic = details.topic;
+    if (details.event !== undefined) this.event = details.event;
+  }
+}
+
+/** True when `value` is a ResilientStreamError, optionally with the given code. */
+export function isResilientStreamError(value: unknown, code?: ErrorCode): value is ResilientStreamError {
+  return value instanceof ResilientStreamError && (code === undefined || value.code === code);
+}
+
+/** A one-line description of any thrown value, for error messages. */
+export function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

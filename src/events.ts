@@ -1,0 +1,140 @@
+import type { ResilientStreamError } from './errors.js';
+import type { ResyncReason } from './options.js';
+import type { StreamState } from './state.js';
+
+/** Payload of `state`: every state change, before the event that explains it. */
+export interface StateEvent {
+  readonly from: StreamState;
+  readonly to: StreamState;
+  /** Why, in words (for logs). */
+  readonly reason: string;
+}
+
+/** Payload of `open`: the socket opened (before subscriptions and resync). */
+export interface OpenEvent {
+  readonly attempt: number;
+  readonly isReconnect: boolean;
+  /** The URL dialed, with credentials and query values redacted. */
+  readonly url: string;
+}
+
+/** Payload of `stale`: a liveness deadline passed. */
+export interface StaleEvent {
+  /** `data`: no data message; `heartbeat`: nothing at all after a ping; `topic`: one topic went silent. */
+  readonly kind: 'data' | 'heartbeat' | 'topic';
+  readonly topic?: string;
+  /** How long it had been silent when detected, in ms. */
+  readonly silentForMs: number;
+  /** The threshold that was passed, in ms (for heartbeats, intervalMs + timeoutMs). */
+  readonly thresholdMs: number;
+}
+
+/** Payload of `close`: a socket that had opened closed, for any reason. */
+export interface CloseEvent {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  readonly willReconnect: boolean;
+}
+
+/** Payload of `reconnecting`: waiting `delayMs` before reconnect attempt `attempt`. */
+export interface ReconnectingEvent {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly reason: string;
+}
+
+/** Payload of `gap`: a sequence number was skipped. */
+export interface GapEvent {
+  /** The number that should have come next (last + 1). */
+  readonly expected: number;
+  /** The `first` of the message that arrived instead. */
+  readonly received: number;
+  readonly topic?: string;
+}
+
+/** Payload of `resyncing`: the resync hook starts. */
+export interface ResyncingEvent {
+  readonly reason: ResyncReason;
+  readonly topics?: readonly string[];
+}
+
+/** Payload of `resynced`: the resync hook finished and held messages were replayed. */
+export interface ResyncedEvent {
+  readonly reason: ResyncReason;
+  readonly durationMs: number;
+  /** Held messages delivered after the snapshot. */
+  readonly replayed: number;
+  /** Held messages dropped because the snapshot already covered them. */
+  readonly dropped: number;
+  /** Hook runs it took (more than 1 when a snapshot was older than the held messages). */
+  readonly attempts?: number;
+}
+
+/** One recent failure, as carried by a storm alert. */
+export interface FailureSummary {
+  readonly at: number;
+  readonly code?: number;
+  readonly error?: string;
+}
+
+/** Payload of `storm`: more reconnect attempts than allowed inside the window. */
+export interface StormEvent {
+  readonly reconnects: number;
+  readonly windowMs: number;
+  /** The last few close codes and errors, oldest first. */
+  readonly recentFailures?: readonly FailureSummary[];
+  /** Time since the last connection that stayed up `resetAfterMs`, in ms (null if there never was one). */
+  readonly sinceHealthyMs?: number | null;
+}
+
+/** Payload of `stormEnd`: the stream stayed open for a whole window after a storm. */
+export interface StormEndEvent {
+  readonly reconnects: number;
+  readonly durationMs: number;
+}
+
+/** The typed event map of `ResilientStream`. */
+export interface ResilientStreamEvents<In = unknown, _Out = unknown> {
+  state: (event: StateEvent) => void;
+  open: (event: OpenEvent) => void;
+  message: (message: In) => void;
+  stale: (event: StaleEvent) => void;
+  close: (event: CloseEvent) => void;
+  reconnecting: (event: ReconnectingEvent) => void;
+  gap: (event: GapEvent) => void;
+  resyncing: (event: ResyncingEvent) => void;
+  resynced: (event: ResyncedEvent) => void;
+  storm: (event: StormEvent) => void;
+  stormEnd: (event: StormEndEvent) => void;
+  error: (error: ResilientStreamError) => void;
+}
+
+/** Per-topic liveness in `health()`. */
+export interface TopicHealth {
+  /** Epoch ms of the last message of this topic, null if none yet. */
+  readonly lastMessageAt: number | null;
+  readonly stale: boolean;
+}
+
+/** A snapshot of the stream for dashboards, probes and metrics. Times are epoch ms or null. */
+export interface StreamHealth {
+  readonly state: StreamState;
+  readonly connected: boolean;
+  readonly lastMessageAt: number | null;
+  readonly lastMessageAgeMs: number | null;
+  readonly connectedSince: number | null;
+  readonly attempt: number;
+  readonly reconnects: number;
+  readonly messagesReceived: number;
+  readonly messagesSent: number;
+  readonly queued: number;
+  readonly dropped: number;
+  readonly duplicates: number;
+  readonly gaps: number;
+  readonly resyncs: number;
+  readonly storm: boolean;
+  /** The data staleness threshold in force, ms (learned when adaptive), null when disabled. */
+  readonly staleThresholdMs: number | null;
+  readonly topics: Record<string, TopicHealth>;
+}

@@ -1,0 +1,42 @@
+export { ResilientStream } from './resilient-stream.js';
+export { ResilientStreamError, ERROR_CODES, isResilientStreamError } from './errors.js';
+export type { ErrorCode, ErrorDetails } from './errors.js';
+export { DEFAULTS } from './resolve-options.js';
+export { TRANSITIONS } from './state.js';
+export type { StreamState } from './state.js';
+export { backoffCap, backoffDelay } from './backoff.js';
+export type { BackoffPolicy, Jitter } from './backoff.js';
+export { redactUrl } from './redact.js';
+export type {
+  AdaptiveStaleness,
+  AttemptContext,
+  BackoffOptions,
+  Clock,
+  HeartbeatOptions,
+  ResilientStreamOptions,
+  ResyncContext,
+  ResyncReason,
+  ResyncResult,
+  SendQueueOptions,
+  ShouldReconnectContext,
+  StormOptions,
+  SubscribeContext,
+  UnsubscribeContext,
+  WebSocketConstructor,
+} from './options.js';
+export type {
+  CloseEvent,
+  FailureSummary,
+  GapEvent,
+  OpenEvent,
+  ReconnectingEvent,
+  ResilientStreamEvents,
+  ResyncedEvent,
+  ResyncingEvent,
+  StaleEvent,
+  StateEvent,
+  StormEndEvent,
+  StormEvent,
+  StreamHealth,
+  TopicHealth,
+} from './events.js';

@@ -1,0 +1,255 @@
+import { P2Quantile } from './quantile.js';
+import type { StaleEvent } from './events.js';
+import type { Clock } from './options.js';
+import type { Staleness } from './resolve-options.js';
+
+/** What the monitor asks of its owner; it never sees the stream itself. */
+export interface LivenessCallbacks {
+  /** Send a heartbeat ping now (protocol frame or application message). */
+  ping(): void;
+  /** Data or heartbeat deadline passed: the socket must be recycled. */
+  dead(event: StaleEvent): void;
+  /** A topic went silent: resubscribe it (`final` false) or recycle the socket (`final` true). */
+  topicSilent(event: StaleEvent, final: boolean): void;
+}
+
+/** The monitor's thresholds, in ms. */
+export interface LivenessConfig {
+  readonly staleness: Staleness;
+  readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number } | false;
+  readonly topicStaleAfterMs: number | false;
+}
+
+/** How finely arrivals are sampled: a fraction of the smallest threshold they are compared with. */
+const SAMPLES_PER_THRESHOLD = 20;
+const MIN_RESOLUTION_MS = 5;
+/** A check this much later than planned means the host was asleep or throttled. */
+const LATE_SLACK_MS = 1_000;
+
+interface TopicClock {
+  count: number;
+  seen: number;
+  lastAt: number;
+  /** 0 live, 1 resubscribed after one silent period. */
+  strikes: number;
+}
+
+/**
+ * Data staleness, heartbeats and per-topic staleness for one connection at a time.
+ *
+ * The per-message path only bumps counters (no clock read, no timer work). One timer samples the
+ * counters every `threshold / 20` and compares timestamps of the monotonic clock with deadlines,
+ * so a delayed timer postpones a verdict but never invents one. A check that runs much later than
+ * planned (sleep, background-tab throttling) withholds a stale verdict until one more on-time
+ * sample, so messages queued during the pause are counted first.
+ */
+export class LivenessMonitor {
+  /** Inbound frames of any kind (transport liveness). Bumped by the owner per frame. */
+  frames = 0;
+  /** Data messages (staleness). Bumped by the owner through {@link recordData}. */
+  data = 0;
+
+  readonly #config: LivenessConfig;
+  readonly #clock: Clock;
+  readonly #callbacks: LivenessCallbacks;
+  readonly #gaps: P2Quantile | undefined;
+  readonly #topics = new Map<string, TopicClock>();
+  readonly #tick = (): void => this.#run(false);
+  #timer: unknown;
+  #plannedAt = 0;
+  #running = false;
+  #openedAt = 0;
+  #seenFrames = 0;
+  #seenData = 0;
+  #lastFrameAt = 0;
+  #lastDataAt: number | undefined;
+  #lastDataExactAt: number | undefined;
+  #pingSentAt: number | undefined;
+  #withheld = false;
+
+  constructor(config: LivenessConfig, clock: Clock, callbacks: LivenessCallbacks) {
+    this.#config = config;
+    this.#clock = clock;
+    this.#callbacks = callbacks;
+    if (config.staleness.mode === 'auto') this.#gaps = new P2Quantile(config.staleness.quantile);
+  }
+
+  /** Counts one data message; learns its gap when staleness is adaptive (the one clock read it costs). */
+  recordData(): void {
+    this.data++;
+    if (this.#gaps === undefined) return;
+    const now = this.#clock.now();
+    if (this.#lastDataExactAt !== undefined) this.#gaps.add(now - this.#lastDataExactAt);
+    this.#lastDataExactAt = now;
+  }
+
+  /** Counts one message of `topic` (per-topic staleness). */
+  recordTopic(topic: string): void {
+    const entry = this.#topics.get(topic);
+    if (entry !== undefined) entry.count++;
+  }
+
+  /** Starts watching `topic` (subscribed now). */
+  watchTopic(topic: string): void {
+    const now = this.#clock.now();
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) this.#topics.set(topic, { count: 0, seen: 0, lastAt: now, strikes: 0 });
+    else Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
+  }
+
+  /** Stops watching `topic`. */
+  unwatchTopic(topic: string): void {
+    this.#topics.delete(topic);
+  }
+
+  /** The data staleness threshold in force (learned when adaptive), or undefined when off. */
+  get staleThresholdMs(): number | undefined {
+    const staleness = this.#config.staleness;
+    if (staleness.mode === 'off') return undefined;
+    if (staleness.mode === 'fixed') return staleness.ms;
+    const learned = this.#gaps!.count >= staleness.warmupSamples ? this.#gaps!.value() : undefined;
+    if (learned === undefined) return staleness.maxMs;
+    return Math.min(staleness.maxMs, Math.max(staleness.minMs, learned * staleness.multiplier));
+  }
+
+  /** Epoch ms of the last data message (to sampling resolution), or undefined. */
+  lastDataAt(): number | undefined {
+    this.#sample(this.#clock.now());
+    return this.#lastDataAt;
+  }
+
+  /** Epoch ms of the last message of `topic` (to sampling resolution), or undefined if none. */
+  topicState(topic: string): { lastAt: number | undefined; stale: boolean } | undefined {
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) return undefined;
+    this.#sample(this.#clock.now());
+    return { lastAt: entry.seen > 0 ? entry.lastAt : undefined, stale: entry.strikes > 0 };
+  }
+
+  /** A socket opened: deadlines restart from now. */
+  start(): void {
+    this.stop();
+    const now = this.#clock.now();
+    this.#running = true;
+    this.#openedAt = this.#lastFrameAt = now;
+    this.#seenFrames = this.frames;
+    this.#seenData = this.data;
+    this.#pingSentAt = undefined;
+    this.#lastDataExactAt = undefined;
+    this.#withheld = false;
+    for (const entry of this.#topics.values()) Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
+    this.#schedule(now);
+  }
+
+  /** The socket is gone: no more checks until the next start(). */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Checks every deadline now (wake-up signals); a long pause first gets one more sample. */
+  check(): void {
+    if (!this.#running) return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#run(true);
+  }
+
+  #run(isWake: boolean): void {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    const now = this.#clock.now();
+    const isLate = isWake || now - this.#plannedAt > this.#resolution() + LATE_SLACK_MS;
+    this.#sample(now);
+    if (this.#judge(now, isLate)) this.#schedule(now);
+  }
+
+  #sample(now: number): void {
+    if (this.frames !== this.#seenFrames) {
+      this.#seenFrames = this.frames;
+      this.#lastFrameAt = now;
+      this.#pingSentAt = undefined;
+    }
+    if (this.data !== this.#seenData) {
+      this.#seenData = this.data;
+      this.#lastDataAt = now;
+    }
+    for (const entry of this.#topics.values()) {
+      if (entry.count !== entry.seen) Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
+    }
+  }
+
+  /** Applies every deadline; returns false when the connection was declared dead. */
+  #judge(now: number, isLate: boolean): boolean {
+    const withhold = isLate && !this.#withheld;
+    this.#withheld = withhold;
+    const threshold = this.staleThresholdMs;
+    if (threshold !== undefined) {
+      const silentForMs = now - Math.max(this.#lastDataAt ?? 0, this.#openedAt);
+      if (silentForMs >= threshold && !withhold) {
+        this.#callbacks.dead({ kind: 'data', silentForMs, thresholdMs: threshold });
+        return false;
+      }
+    }
+    if (!this.#judgeHeartbeat(now, withhold)) return false;
+    return this.#judgeTopics(now, withhold);
+  }
+
+  #judgeHeartbeat(now: number, withhold: boolean): boolean {
+    const heartbeat = this.#config.heartbeat;
+    if (heartbeat === false) return true;
+    if (this.#pingSentAt === undefined) {
+      if (now - this.#lastFrameAt >= heartbeat.intervalMs) {
+        this.#pingSentAt = now;
+        this.#callbacks.ping();
+      }
+      return this.#running;
+    }
+    if (now - this.#pingSentAt < heartbeat.timeoutMs || withhold) return true;
+    const thresholdMs = heartbeat.intervalMs + heartbeat.timeoutMs;
+    this.#callbacks.dead({ kind: 'heartbeat', silentForMs: now - this.#lastFrameAt, thresholdMs });
+    return false;
+  }
+
+  #judgeTopics(now: number, withhold: boolean): boolean {
+    const thresholdMs = this.#config.topicStaleAfterMs;
+    if (thresholdMs === false || withhold) return true;
+    for (const [topic, entry] of this.#topics) {
+      const silentForMs = now - entry.lastAt;
+      if (silentForMs < thresholdMs) continue;
+      const final = entry.strikes > 0;
+      entry.strikes++;
+      entry.lastAt = now;
+      this.#callbacks.topicSilent({ kind: 'topic', topic, silentForMs, thresholdMs }, final);
+      if (final || !this.#running) return false;
+    }
+    return this.#running;
+  }
+
+  #resolution(): number {
+    let smallest = Number.POSITIVE_INFINITY;
+    const threshold = this.staleThresholdMs;
+    if (threshold !== undefined) smallest = threshold;
+    const { heartbeat, topicStaleAfterMs } = this.#config;
+    if (heartbeat !== false) smallest = Math.min(smallest, heartbeat.intervalMs, heartbeat.timeoutMs);
+    if (topicStaleAfterMs !== false) smallest = Math.min(smallest, topicStaleAfterMs);
+    return Math.max(MIN_RESOLUTION_MS, smallest / SAMPLES_PER_THRESHOLD);
+  }
+
+  /** Arms the one timer for the next sample or the next deadline, whichever is sooner. */
+  #schedule(now: number): void {
+    if (!this.#running) return;
+    const resolution = this.#resolution();
+    if (resolution === Number.POSITIVE_INFINITY) return;
+    let next = now + resolution;
+    const threshold = this.staleThresholdMs;
+    if (threshold !== undefined) next = Math.min(next, Math.max(this.#lastDataAt ?? 0, this.#openedAt) + threshold);
+    const heartbeat = this.#config.heartbeat;
+    if (heartbeat !== false) {
+      next = Math.min(next, this.#pingSentAt === undefined ? this.#lastFrameAt + heartbeat.intervalMs : this.#pingSentAt + heartbeat.timeoutMs);
+    }
+    this.#plannedAt = Math.max(next, now);
+    this.#timer = this.#clock.setTimeout(this.#tick, this.#plannedAt - now);
+  }
+}

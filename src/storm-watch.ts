@@ -1,0 +1,89 @@
+import { StormDetector } from './storm.js';
+import type { StormEndEvent, StormEvent } from './events.js';
+import type { Clock, StormOptions } from './options.js';
+
+/** What the storm watch asks of its owner. */
+export interface StormCallbacks {
+  emit(event: 'storm', payload: StormEvent): void;
+  emit(event: 'stormEnd', payload: StormEndEvent): void;
+}
+
+/**
+ * Turns the pure {@link StormDetector} into alerts: counts reconnect attempts (flapping connections
+ * produce one each), raises `storm` once, and `stormEnd` once the stream has then stayed open for a
+ * whole window. Owns the one timer that measures that calm period.
+ */
+export class StormWatch {
+  readonly #policy: StormOptions | false;
+  readonly #detector: StormDetector | undefined;
+  readonly #clock: Clock;
+  readonly #callbacks: StormCallbacks;
+  #calmTimer: unknown;
+  #lastHealthyAt: number | undefined;
+
+  constructor(policy: StormOptions | false, clock: Clock, callbacks: StormCallbacks) {
+    this.#policy = policy;
+    this.#detector = policy === false ? undefined : new StormDetector(policy);
+    this.#clock = clock;
+    this.#callbacks = callbacks;
+  }
+
+  /** True between `storm` and `stormEnd`. */
+  get active(): boolean {
+    return this.#detector?.active ?? false;
+  }
+
+  /** Extra delay before the next dial while a storm lasts, in ms. */
+  cooldownMs(): number {
+    return this.#policy !== false && this.active ? this.#policy.cooldownMs : 0;
+  }
+
+  /** A reconnect attempt is about to be made. */
+  attempt(): void {
+    const detector = this.#detector;
+    if (detector === undefined) return;
+    const now = this.#clock.now();
+    const start = detector.recordAttempt(now);
+    if (start === undefined) return;
+    this.#callbacks.emit('storm', {
+      reconnects: start.reconnects,
+      windowMs: start.windowMs,
+      recentFailures: detector.recentFailures.map((note) => ({ ...note })),
+      sinceHealthyMs: this.#lastHealthyAt === undefined ? null : now - this.#lastHealthyAt,
+    });
+  }
+
+  /** A connection ended (close code and/or error), for the alert's recent-failures list. */
+  failed(code: number | undefined, error: Error): void {
+    this.#stopCalmTimer();
+    this.#detector?.noteFailure({ at: this.#clock.now(), code, error: error.message });
+  }
+
+  /** A connection counted as healthy (it stayed up `resetAfterMs`). */
+  healthy(): void {
+    this.#lastHealthyAt = this.#clock.now();
+  }
+
+  /** The stream is live: during a storm, start measuring the calm window. */
+  opened(): void {
+    if (this.#policy === false || !this.active) return;
+    this.#stopCalmTimer();
+    const windowMs = this.#policy.windowMs;
+    this.#calmTimer = this.#clock.setTimeout(() => {
+      this.#calmTimer = undefined;
+      const end = this.#detector!.end(this.#clock.now());
+      if (end !== undefined) this.#callbacks.emit('stormEnd', { reconnects: end.reconnects, durationMs: end.durationMs });
+    }, windowMs);
+  }
+
+  /** Releases the timer (close()). */
+  stop(): void {
+    this.#stopCalmTimer();
+  }
+
+  #stopCalmTimer(): void {
+    if (this.#calmTimer === undefined) return;
+    this.#clock.clearTimeout(this.#calmTimer);
+    this.#calmTimer = undefined;
+  }
+}

@@ -1,0 +1,151 @@
+import IsomorphicWebSocket from 'isomorphic-ws';
+import type { WebSocketConstructor } from './options.js';
+
+/** What a transport reports; one object per socket, owned by the conductor. */
+export interface TransportHandlers {
+  onOpen(): void;
+  /** One inbound frame: text as a string, binary as a Uint8Array, with its size in bytes (text: at least its length). */
+  onMessage(data: string | Uint8Array, byteLength: number): void;
+  /** A protocol ping or pong frame arrived (liveness only). */
+  onControlFrame(): void;
+  onClose(code: number, reason: string, wasClean: boolean): void;
+  onError(error: Error): void;
+  /** The server refused the upgrade with an HTTP status (Node `ws` only; browsers cannot see it). */
+  onHandshakeRejected(status: number, retryAfterMs: number | undefined): void;
+}
+
+/** The parts of Node's `ws` socket used beyond the standard WebSocket surface. */
+interface NodeSocket {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  removeAllListeners(): unknown;
+  ping(): void;
+  terminate(): void;
+  pause?(): void;
+}
+
+interface HttpResponse {
+  statusCode?: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const NOOP = (): void => {};
+
+/** Parses `Retry-After` (seconds or an HTTP date) into ms, or undefined. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return undefined;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/**
+ * One WebSocket, normalised: Node's `ws` through its EventEmitter API (no event object per
+ * message, protocol pings available, handshake status visible), any other WebSocket through the
+ * standard `on*` handlers. After `dispose()` the socket can never speak again.
+ */
+export class Transport {
+  readonly #socket: WebSocket;
+  readonly #node: NodeSocket | undefined;
+  #handlers: TransportHandlers;
+  #disposed = false;
+
+  constructor(url: string, protocols: string | string[] | undefined, WebSocketImpl: WebSocketConstructor | undefined,
+    clientOptions: Record<string, unknown> | undefined, handlers: TransportHandlers) {
+    const Impl = WebSocketImpl ?? (IsomorphicWebSocket as unknown as WebSocketConstructor);
+    this.#handlers = handlers;
+    this.#socket = clientOptions === undefined ? new Impl(url, protocols) : new Impl(url, protocols, clientOptions);
+    const node = this.#socket as unknown as Partial<NodeSocket>;
+    this.#node = typeof node.on === 'function' && typeof node.ping === 'function' ? (node as NodeSocket) : undefined;
+    if (this.#node === undefined) this.#listenStandard();
+    else this.#listenNode(this.#node);
+  }
+
+  /** True when protocol ping frames can be sent (Node's `ws`; never in browsers). */
+  get canPing(): boolean {
+    return this.#node !== undefined;
+  }
+
+  /** Bytes accepted by `send()` but not yet written to the network. */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  /** Sends one frame; throws if the socket is not open. */
+  send(frame: string | ArrayBufferLike | ArrayBufferView): void {
+    this.#socket.send(frame as string);
+  }
+
+  /** Sends a protocol ping frame (only when `canPing`). */
+  ping(): void {
+    this.#node?.ping();
+  }
+
+  /** Starts the closing handshake; the caller decides how long to wait for it. */
+  close(code: number, reason: string): void {
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      // An invalid code or a socket still connecting: cutting it is the only option left.
+      this.terminate();
+    }
+  }
+
+  /** Cuts the socket at once, without a closing handshake (the only safe move on a half-open socket). */
+  terminate(): void {
+    if (this.#node !== undefined) this.#node.terminate();
+    else if (this.#socket.readyState !== 3) this.#socket.close();
+  }
+
+  /** Silences the socket for good and cuts it. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#handlers = { onOpen: NOOP, onMessage: NOOP, onControlFrame: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP };
+    this.terminate();
+    if (this.#node !== undefined) {
+      this.#node.removeAllListeners();
+      // terminate() may still emit an error on a socket that was connecting; nobody must see it.
+      this.#node.on('error', NOOP);
+    } else {
+      const socket = this.#socket;
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    }
+  }
+
+  #listenNode(socket: NodeSocket): void {
+    socket.on('open', () => this.#handlers.onOpen());
+    socket.on('message', (data: Uint8Array, isBinary: boolean) => {
+      // ws hands over a Buffer (a Uint8Array) for both kinds; text must become a string for decode.
+      this.#handlers.onMessage(isBinary ? data : data.toString(), data.byteLength);
+    });
+    socket.on('ping', () => this.#handlers.onControlFrame());
+    socket.on('pong', () => this.#handlers.onControlFrame());
+    socket.on('close', (code: number, reason: Uint8Array) => {
+      this.#handlers.onClose(code, reason.toString(), code !== 1006);
+    });
+    socket.on('error', (error: Error) => this.#handlers.onError(error));
+    socket.on('unexpected-response', (_request: unknown, response: HttpResponse) => {
+      const status = response.statusCode ?? 0;
+      this.#handlers.onHandshakeRejected(status, parseRetryAfter(response.headers['retry-after'], Date.now()));
+      socket.terminate();
+    });
+  }
+
+  #listenStandard(): void {
+    const socket = this.#socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => this.#handlers.onOpen();
+    socket.onmessage = (event: MessageEvent) => {
+      const data: unknown = event.data;
+      if (typeof data === 'string') this.#handlers.onMessage(data, data.length);
+      else if (data instanceof ArrayBuffer) this.#handlers.onMessage(new Uint8Array(data), data.byteLength);
+      else if (ArrayBuffer.isView(data)) {
+        this.#handlers.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), data.byteLength);
+      }
+    };
+    socket.onclose = (event: CloseEvent) => this.#handlers.onClose(event.code, event.reason, event.wasClean);
+    socket.onerror = () => this.#handlers.onError(new Error('WebSocket error'));
+  }
+}
