@@ -81,6 +81,9 @@ export class LivenessMonitor {
     const now = this.#clock.now();
     if (this.#lastDataExactAt !== undefined) this.#gaps.add(now - this.#lastDataExactAt);
     this.#lastDataExactAt = now;
+    // The learned threshold can shrink far below the one the armed timer was planned for
+    // (maxMs while warming up): re-plan now and then so detection keeps its resolution.
+    if ((this.data & 63) === 0 && this.#running && this.#plannedAt - now > this.#resolution()) this.#replan(now);
   }
 
   /** Counts one message of `topic` (per-topic staleness). */
@@ -237,6 +240,12 @@ export class LivenessMonitor {
     return Math.max(MIN_RESOLUTION_MS, smallest / SAMPLES_PER_THRESHOLD);
   }
 
+  #replan(now: number): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#schedule(now);
+  }
+
   /** Arms the one timer for the next sample or the next deadline, whichever is sooner. */
   #schedule(now: number): void {
     if (!this.#running) return;
@@ -249,7 +258,8 @@ export class LivenessMonitor {
     if (heartbeat !== false) {
       next = Math.min(next, this.#pingSentAt === undefined ? this.#lastFrameAt + heartbeat.intervalMs : this.#pingSentAt + heartbeat.timeoutMs);
     }
-    this.#plannedAt = Math.max(next, now);
+    // After a withheld verdict, wait one full step so events queued during the pause are counted.
+    this.#plannedAt = Math.max(next, this.#withheld ? now + resolution : now);
     this.#timer = this.#clock.setTimeout(this.#tick, this.#plannedAt - now);
   }
 }

@@ -34,7 +34,10 @@ interface Connection {
   readonly settle: { resolve(): void; reject(error: unknown): void };
   transport?: Transport;
   openedAt?: number;
+  /** The redacted URL, safe for events and errors. */
   url?: string;
+  /** The URL as dialed, kept only to redact it out of error texts. */
+  rawUrl?: string;
   connectTimer?: unknown;
   rejection?: { status: number; retryAfterMs: number | undefined };
   /** Called once teardown has run (close() waits on it). */
@@ -70,7 +73,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Re
   #wakeTimer: unknown;
   #unwatchPlatform: (() => void) | undefined;
   #onAbortSignal: (() => void) | undefined;
-  #counters = { reconnects: 0, messagesReceived: 0, messagesSent: 0, dropped: 0 };
+  #counters = { reconnects: 0, messagesReceived: 0, messagesSent: 0 };
 
   constructor(options: ResilientStreamOptions<In, Out>) {
     super();
@@ -124,7 +127,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Re
     const transport = this.#connection?.transport;
     if (transport !== undefined && isLive(this.#state)) return this.#write(transport, message);
     if (this.#queue === undefined) return false;
-    this.#counters.dropped += this.#queue.push(message, this.#options.clock.now());
+    this.#queue.push(message, this.#options.clock.now());
     return true;
   }
 
@@ -184,7 +187,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Re
       attempt: this.#attempt,
       ...this.#counters,
       queued: this.#queue?.size ?? 0,
-      dropped: this.#counters.dropped + (this.#queue?.dropped ?? 0),
+      dropped: this.#queue?.dropped ?? 0,
       ...this.#resyncer.counts(),
       storm: this.#storm.active,
       staleThresholdMs: this.#liveness.staleThresholdMs ?? null,
@@ -253,19 +256,19 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Re
 
   async #dial(connection: Connection): Promise<void> {
     const { url, protocols, WebSocket, clientOptions } = this.#options;
-    let target: string;
     try {
       const resolved = typeof url === 'function'
         ? await url({ attempt: connection.attempt, isReconnect: connection.attempt > 0, signal: connection.abort.signal })
         : url;
-      target = String(resolved);
+      const target = String(resolved);
       if (connection.generation !== this.#generation) return;
       connection.url = redactUrl(target);
+      connection.rawUrl = target;
       connection.transport = new Transport(target, protocols, WebSocket, clientOptions, this.#handlersFor(connection));
     } catch (cause) {
       if (connection.generation !== this.#generation) return;
-      const message = `Could not dial ${connection.url ?? 'the url'}: ${redactText(describe(cause), target! ?? '')}`;
-      this.#connectFailed(connection, new ResilientStreamError('RS_CONNECT_FAILED', message, { cause }));
+      const message = `Could not dial ${connection.url ?? 'the url'}: ${this.#redact(describe(cause), connection)}`;
+      this.#connectFailed(connection, new ResilientStreamError('RS_CONNECT_FAILED', message, { cause: this.#redactCause(cause, connection) }));
     }
   }
 
@@ -313,9 +316,10 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Re
     const url = connection.url ?? 'the url';
     const rejection = connection.rejection;
     const error = rejection === undefined
-      ? new ResilientStreamError('RS_CONNECT_FAILED', `Could not connect to ${url}: ${redactText(cause.message, url)}`, { cause })
+      ? new ResilientStreamError('RS_CONNECT_FAILED', `Could not connect to ${url}: ${this.#redact(cause.message, connection)}`,
+          { cause: this.#redactCause(cause, connection) })
       : new ResilientStreamError('RS_HANDSHAKE_REJECTED', `The server refused the WebSocket handshake with ${url}: HTTP ${rejection.status}.`, {
-          cause, status: rejection.status, retryAfterMs: rejection.retryAfterMs });
+          cause: this.#redactCause(cause, connection), status: rejection.status, retryAfterMs: rejection.retryAfterMs });
     this.#connectFailed(connection, error);
   }
 
@@ -622,6 +626,20 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Re
     if (event === 'error') return;
     const error = new ResilientStreamError('RS_LISTENER', `A listener of '${event}' threw: ${describe(cause)}`, { cause, event });
     this.emitSafe('error', error, () => {});
+  }
+
+  #redact(text: string, connection: Connection): string {
+    return connection.rawUrl === undefined ? text : redactText(text, connection.rawUrl);
+  }
+
+  /** A cause whose message quotes the URL is replaced by a copy without the secrets. */
+  #redactCause(cause: unknown, connection: Connection): unknown {
+    if (!(cause instanceof Error)) return cause;
+    const message = this.#redact(cause.message, connection);
+    if (message === cause.message) return cause;
+    const copy = new Error(message);
+    copy.name = cause.name;
+    return copy;
   }
 
   #clearConnectTimer(connection: Connection): void {

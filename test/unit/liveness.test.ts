@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { LivenessMonitor, type LivenessConfig } from '../../src/liveness.js';
+import type { StaleEvent } from '../../src/events.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+function setup(config: Partial<LivenessConfig> = {}) {
+  const clock = new FakeClock();
+  const log: string[] = [];
+  const stale: StaleEvent[] = [];
+  const monitor = new LivenessMonitor(
+    { staleness: { mode: 'fixed', ms: 1_000 }, heartbeat: false, topicStaleAfterMs: false, ...config },
+    clock,
+    {
+      ping: () => log.push(`ping@${clock.now() - start}`),
+      dead: (event) => { stale.push(event); log.push(`dead:${event.kind}@${clock.now() - start}`); monitor.stop(); },
+      topicSilent: (event, final) => { stale.push(event); log.push(`topic:${event.topic}:${final ? 'final' : 'resubscribe'}@${clock.now() - start}`); if (final) monitor.stop(); },
+    },
+  );
+  const start = clock.now();
+  return { clock, monitor, log, stale, start };
+}
+
+describe('data staleness', () => {
+  it('declares stale once no data arrived for staleAfterMs, within one sampling step', () => {
+    const { clock, monitor, log, stale } = setup();
+    monitor.start();
+    clock.advance(999);
+    expect(log).toEqual([]);
+    clock.advance(1);
+    expect(log).toEqual(['dead:data@1000']);
+    expect(stale[0]).toMatchObject({ kind: 'data', silentForMs: 1000, thresholdMs: 1000 });
+  });
+
+  it('only data messages reset the clock; other frames do not', () => {
+    const { clock, monitor, log } = setup();
+    monitor.start();
+    for (let i = 0; i < 30; i++) {
+      clock.advance(100);
+      monitor.frames++; // heartbeats keep flowing...
+    }
+    expect(log[0]).toBe('dead:data@1000'); // ...but the data subscription is dead
+  });
+
+  it('never declares stale while data keeps arriving, and is late by at most one sample', () => {
+    const { clock, monitor, log } = setup();
+    monitor.start();
+    for (let i = 0; i < 100; i++) {
+      clock.advance(90);
+      monitor.recordData();
+    }
+    expect(log).toEqual([]);
+    const lastDataAt = clock.now();
+    clock.advance(2_000);
+    const detectedAfter = Number(log[0]!.split('@')[1]) - (lastDataAt - 1_700_000_000_000);
+    expect(detectedAfter).toBeGreaterThanOrEqual(1_000);
+    expect(detectedAfter).toBeLessThanOrEqual(1_000 + 1_000 / 20);
+  });
+
+  it('uses one timer at a time and releases it on stop()', () => {
+    const { clock, monitor } = setup({ heartbeat: { intervalMs: 500, timeoutMs: 500 }, topicStaleAfterMs: 800 });
+    monitor.watchTopic('a');
+    monitor.start();
+    for (let i = 0; i < 50; i++) {
+      expect(clock.pending).toBe(1);
+      clock.advance(10);
+      monitor.recordData();
+      monitor.recordTopic('a');
+      monitor.frames++;
+    }
+    monitor.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a late check (sleep or throttled tab) withholds its verdict for one more sample', () => {
+    const { clock, monitor, log } = setup();
+    monitor.start();
+    clock.advance(100);
+    clock.jump(60_000); // the host slept: no timer ran
+    monitor.data++; // a message queued during the pause is processed right after wake-up
+    clock.advance(0); // the overdue timer runs first
+    monitor.check();
+    expect(log).toEqual([]);
+    clock.advance(1_100);
+    expect(log).toEqual(['dead:data@61100']);
+  });
+
+  it('a late check with genuinely no data still fires on the next sample', () => {
+    const { clock, monitor, log } = setup();
+    monitor.start();
+    clock.jump(10_000);
+    clock.advance(0);
+    expect(log).toEqual([]);
+    clock.advance(50);
+    expect(log).toEqual(['dead:data@10050']);
+  });
+});
+
+describe('heartbeats', () => {
+  it('pings after intervalMs of total silence and declares the socket dead timeoutMs later', () => {
+    const { clock, monitor, log, stale } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
+    monitor.start();
+    clock.advance(2_000);
+    expect(log).toEqual(['ping@1000', 'dead:heartbeat@1500']);
+    expect(stale[0]).toMatchObject({ kind: 'heartbeat', thresholdMs: 1_500, silentForMs: 1_500 });
+  });
+
+  it('any inbound frame answers the ping', () => {
+    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
+    monitor.start();
+    clock.advance(1_200);
+    monitor.frames++; // the pong, seen by the next sample at 1225
+    clock.advance(1_100);
+    expect(log).toEqual(['ping@1000', 'ping@2225']);
+  });
+
+  it('does not ping while frames flow', () => {
+    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
+    monitor.start();
+    for (let i = 0; i < 50; i++) {
+      clock.advance(200);
+      monitor.frames++;
+    }
+    expect(log).toEqual([]);
+  });
+});
+
+describe('per-topic staleness', () => {
+  it('resubscribes a silent topic once, then recycles if it stays silent', () => {
+    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, topicStaleAfterMs: 1_000 });
+    monitor.watchTopic('a');
+    monitor.watchTopic('b');
+    monitor.start();
+    for (let i = 0; i < 25; i++) {
+      clock.advance(100);
+      monitor.recordTopic('a');
+    }
+    expect(log).toEqual(['topic:b:resubscribe@1000', 'topic:b:final@2000']);
+  });
+
+  it('a topic that comes back after the resubscribe is live again', () => {
+    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, topicStaleAfterMs: 1_000 });
+    monitor.watchTopic('b');
+    monitor.start();
+    clock.advance(1_500);
+    monitor.recordTopic('b');
+    clock.advance(100);
+    expect(monitor.topicState('b')).toMatchObject({ stale: false });
+    clock.advance(900);
+    expect(log).toEqual(['topic:b:resubscribe@1000']);
+  });
+});
+
+describe('adaptive staleness', () => {
+  it('uses maxMs until it has learned enough gaps, then multiplier x the learned quantile, clamped', () => {
+    const { clock, monitor } = setup({
+      staleness: { mode: 'auto', minMs: 200, maxMs: 60_000, multiplier: 3, quantile: 0.99, warmupSamples: 50 },
+    });
+    monitor.start();
+    expect(monitor.staleThresholdMs).toBe(60_000);
+    for (let i = 0; i < 200; i++) {
+      clock.advance(100);
+      monitor.recordData();
+    }
+    expect(monitor.staleThresholdMs).toBeCloseTo(300, 0);
+  });
+
+  it('a quiet feed learns a long threshold and is not a false alarm; a busy one is clamped to minMs', () => {
+    const quiet = setup({ staleness: { mode: 'auto', minMs: 1_000, maxMs: 600_000, multiplier: 3, quantile: 0.99, warmupSamples: 20 } });
+    quiet.monitor.start();
+    for (let i = 0; i < 100; i++) {
+      quiet.clock.advance(20_000);
+      quiet.monitor.recordData();
+    }
+    expect(quiet.log).toEqual([]);
+    expect(quiet.monitor.staleThresholdMs).toBeCloseTo(60_000, -2);
+
+    const busy = setup({ staleness: { mode: 'auto', minMs: 1_000, maxMs: 600_000, multiplier: 3, quantile: 0.99, warmupSamples: 20 } });
+    busy.monitor.start();
+    for (let i = 0; i < 1_000; i++) {
+      busy.clock.advance(5);
+      busy.monitor.recordData();
+    }
+    expect(busy.monitor.staleThresholdMs).toBe(1_000);
+    busy.clock.advance(1_100);
+    expect(busy.log).toHaveLength(1);
+    const detectedAt = Number(busy.log[0]!.replace('dead:data@', ''));
+    // last data at 5000; threshold 1000; at most one sampling step (1000 / 20) late
+    expect(detectedAt).toBeGreaterThanOrEqual(6_000);
+    expect(detectedAt).toBeLessThanOrEqual(6_050);
+  });
+});
