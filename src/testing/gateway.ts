@@ -1,0 +1,184 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { FeedConnection, type ConnectionInfo } from './connection.js';
+import { isRefusal, type ClientCommand, type Dialect } from './dialect.js';
+import type { FeedFaults } from './faults.js';
+import { HungSockets, refuseUpgrade } from './handshake.js';
+import { History } from './history.js';
+import type { Publisher } from './publisher.js';
+
+/** One message a client sent, as recorded in `feed.received` and emitted as `message`. */
+export interface ReceivedMessage {
+  readonly connectionId: number;
+  /** When it arrived, in ms since the epoch. */
+  readonly at: number;
+  /** Parsed JSON when it parses, else the raw text (a Buffer for binary frames). Typed `any` so tests can read fields directly. */
+  readonly data: any;
+}
+
+/** Emitted as `disconnect` when a connection has fully closed. */
+export interface DisconnectEvent {
+  readonly connectionId: number;
+  /** The close code the server saw (1006 when the socket died without a close frame). */
+  readonly code: number;
+  readonly reason: string;
+  /** When it closed, in ms since the epoch. */
+  readonly at: number;
+}
+
+/** Where the gateway reports what happened (the feed server's emitter). */
+export interface GatewayEvents {
+  connection(info: ConnectionInfo): void;
+  message(message: ReceivedMessage): void;
+  disconnect(event: DisconnectEvent): void;
+}
+
+/** What the gateway needs from the rest of the server. */
+export interface GatewayDeps {
+  readonly dialect: Dialect;
+  readonly faults: FeedFaults;
+  readonly publisher: Publisher;
+  readonly historyLimit: number;
+  readonly events: GatewayEvents;
+}
+
+/**
+ * The WebSocket side: decides each upgrade (hang, refuse, route, accept), keeps the open
+ * connections and answers what clients send. Records handshakes and received messages.
+ */
+export class Gateway {
+  /** When each accepted upgrade happened, in ms since the epoch. */
+  readonly handshakeTimes: number[] = [];
+  readonly received: History<ReceivedMessage>;
+  readonly #deps: GatewayDeps;
+  readonly #wss = new WebSocketServer({ noServer: true, clientTracking: false });
+  readonly #connections = new Map<number, FeedConnection>();
+  readonly #hung = new HungSockets();
+  #lastAccepted: ConnectionInfo | undefined;
+  #nextId = 1;
+  #attempts = 0;
+  #rejected = 0;
+
+  constructor(deps: GatewayDeps) {
+    this.#deps = deps;
+    this.received = new History(deps.historyLimit);
+  }
+
+  /** Open connections by id. */
+  get connections(): ReadonlyMap<number, FeedConnection> {
+    return this.#connections;
+  }
+
+  /** The newest accepted connection. */
+  get lastAccepted(): ConnectionInfo | undefined {
+    return this.#lastAccepted;
+  }
+
+  /** Upgrade requests, refused upgrades and hanging upgrades. */
+  get counters(): { attempts: number; rejected: number; hanging: number } {
+    return { attempts: this.#attempts, rejected: this.#rejected, hanging: this.#hung.size };
+  }
+
+  /** Handles an HTTP upgrade request (the `upgrade` event of the HTTP server). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { dialect, faults, publisher } = this.#deps;
+    this.#attempts += 1;
+    // A client that vanishes mid-handshake must not crash the server.
+    socket.on('error', () => undefined);
+    if (faults.takeHang()) return this.#hung.hold(socket);
+    const rejection = faults.takeRejection();
+    if (rejection) return this.#refuse(socket, rejection.status, rejection.headers, 'Handshake refused by fault injection.');
+    const route = dialect.route(new URL(req.url ?? '/', 'http://localhost'));
+    if (isRefusal(route)) return this.#refuse(socket, route.status, {}, route.message);
+    let streams: Array<[string, string]>;
+    try {
+      streams = route.topics.map((topic) => [topic, publisher.register(topic)]);
+    } catch (error) {
+      return this.#refuse(socket, 400, {}, (error as Error).message);
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = this.#accept(ws, socket, req, route.combined);
+      for (const [stream, source] of streams) connection.subscribe(stream, source);
+      this.#deps.events.connection(connection.info);
+    });
+  }
+
+  /** Destroys sockets whose handshake was left hanging. */
+  destroyHung(): void {
+    this.#hung.destroyAll();
+  }
+
+  /** Forgets recorded handshakes and messages. */
+  clearRecords(): void {
+    this.received.clear();
+    this.handshakeTimes.length = 0;
+  }
+
+  /** Releases the internal WebSocketServer. */
+  close(): void {
+    this.#wss.close();
+  }
+
+  #refuse(socket: Duplex, status: number, headers: Record<string, string>, message: string): void {
+    this.#rejected += 1;
+    refuseUpgrade(socket, status, headers, message);
+  }
+
+  #accept(ws: WebSocket, socket: Duplex, req: IncomingMessage, combined: boolean): FeedConnection {
+    const info: ConnectionInfo = { id: this.#nextId++, url: req.url ?? '/', headers: req.headers, openedAt: Date.now() };
+    const connection = new FeedConnection(info, ws, socket, combined);
+    this.#connections.set(info.id, connection);
+    this.handshakeTimes.push(info.openedAt);
+    this.#lastAccepted = info;
+    const flapMs = this.#deps.faults.takeFlap();
+    if (flapMs !== undefined) connection.scheduleDrop(flapMs);
+    ws.on('error', () => undefined);
+    ws.on('message', (raw, isBinary) => this.#onMessage(connection, raw, isBinary));
+    ws.on('close', (code, reason) => {
+      connection.cancelDrop();
+      this.#connections.delete(info.id);
+      this.#deps.events.disconnect({ connectionId: info.id, code, reason: reason.toString(), at: Date.now() });
+    });
+    return connection;
+  }
+
+  #onMessage(connection: FeedConnection, raw: RawData, isBinary: boolean): void {
+    const bytes = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as Buffer);
+    const text = isBinary ? undefined : bytes.toString('utf8');
+    const data = text === undefined ? bytes : parseLoose(text);
+    const message: ReceivedMessage = { connectionId: connection.id, at: Date.now(), data };
+    this.received.push(message);
+    this.#deps.events.message(message);
+    if (text !== undefined) this.#answer(connection, this.#deps.dialect.parse(text));
+  }
+
+  #answer(connection: FeedConnection, command: ClientCommand): void {
+    const { dialect, publisher } = this.#deps;
+    const reply = (message: object): void => void connection.send(JSON.stringify(message));
+    if (command.kind === 'invalid') return reply(dialect.error(command.id, command.reason, command.message));
+    if (command.kind === 'list') return reply(dialect.listed(command.id, connection.topics()));
+    if (command.kind === 'ping') return reply(dialect.ack(command));
+    if (command.kind === 'unsubscribe') {
+      for (const topic of command.topics) connection.unsubscribe(topic);
+      return reply(dialect.ack(command));
+    }
+    let streams: Array<[string, string]>;
+    try {
+      // All or nothing: one bad topic refuses the whole request.
+      streams = command.topics.map((topic) => [topic, publisher.register(topic)]);
+    } catch (error) {
+      return reply(dialect.error(command.id, 'request', (error as Error).message));
+    }
+    for (const [stream, source] of streams) connection.subscribe(stream, source);
+    reply(dialect.ack(command));
+  }
+}
+
+function parseLoose(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
