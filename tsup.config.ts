@@ -28,4 +28,21 @@ export default defineConfig([
     platform: 'node',
     noExternal: ['p-retry', 'is-network-error'],
   },
+  {
+    // Browsers: one self-contained ES module that a plain <script type="module"> can import, so
+    // every dependency is bundled (a page cannot resolve bare specifiers). isomorphic-ws is pinned
+    // to its browser entry, which only returns globalThis.WebSocket; `ws` and Node built-ins never
+    // get in. Types are shared with the ESM build (dist/index.d.ts). `npm run size` checks the output.
+    entry: { index: 'src/index.ts' },
+    outDir: 'dist/browser',
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'browser',
+    noExternal: [/./],
+    esbuildOptions(options) {
+      options.alias = { ...options.alias, 'isomorphic-ws': 'isomorphic-ws/browser.js' };
+    },
+  },
 ]);
