@@ -97,7 +97,7 @@ export const DEFAULTS = Object.freeze({
 });
 
 function invalid(field: string, expected: string, got: unknown): never {
-  const shown = typeof got === 'string' ? JSON.stringify(got) : typeof got === 'function' ? 'a function' : String(got);
+  const shown = typeof got === 'string' || Array.isArray(got) ? JSON.stringify(got) : typeof got === 'function' ? 'a function' : String(got);
   throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected \`${field}\` to be ${expected}, got ${shown}.`);
 }
 
@@ -197,14 +197,17 @@ function resolveSendQueue(value: unknown): SendQueueOptions | false {
 function resolveTopics(value: unknown): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((topic) => typeof topic !== 'string' || topic === '')) {
-    return invalid('topics', 'an array of non-empty strings', Array.isArray(value) ? JSON.stringify(value) : value);
+    return invalid('topics', 'an array of non-empty strings', value);
   }
   return Object.freeze([...new Set(value as string[])]);
 }
 
 function resolveClock(value: Clock | undefined): Clock {
   if (value === undefined) return systemClock;
-  for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) fn(`clock.${key}`, value[key]);
+  if (typeof value !== 'object' || value === null) return invalid('clock', 'an object with now, setTimeout and clearTimeout', value);
+  for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
+    if (typeof value[key] !== 'function') invalid(`clock.${key}`, 'a function', value[key]);
+  }
   return value;
 }
 

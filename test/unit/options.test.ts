@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, ResilientStream, ResilientStreamError } from '../../src/index.js';
+import { resolveOptions } from '../../src/resolve-options.js';
+
+const url = 'ws://127.0.0.1:1/';
+
+function messageOf(options: Record<string, unknown>): string {
+  try {
+    resolveOptions(options as never);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ResilientStreamError);
+    expect((error as ResilientStreamError).code).toBe('RS_INVALID_OPTIONS');
+    return (error as Error).message;
+  }
+  throw new Error('expected resolveOptions to throw');
+}
+
+describe('resolveOptions', () => {
+  it('fills every default and freezes the result', () => {
+    const resolved = resolveOptions({ url });
+    expect(resolved.connectTimeoutMs).toBe(10_000);
+    expect(resolved.maxMessageBytes).toBe(16 * 1024 * 1024);
+    expect(resolved.staleness).toEqual({ mode: 'fixed', ms: 30_000 });
+    expect(resolved.topicStaleAfterMs).toBe(false);
+    expect(resolved.heartbeat).toEqual({ intervalMs: 15_000, timeoutMs: 10_000 });
+    expect(resolved.backoff).toEqual({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 'full', maxAttempts: Infinity, resetAfterMs: 5_000 });
+    expect(resolved.storm).toEqual({ maxReconnects: 5, windowMs: 60_000, cooldownMs: 0 });
+    expect(resolved.sendQueue).toEqual({ maxMessages: 100, maxAgeMs: 10_000 });
+    expect(resolved.resyncTimeoutMs).toBe(30_000);
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(Object.isFrozen(DEFAULTS)).toBe(true);
+  });
+
+  it('merges partial option groups with their defaults', () => {
+    const resolved = resolveOptions({ url, backoff: { factor: 3 }, heartbeat: { timeoutMs: 1 }, storm: { windowMs: 10 }, sendQueue: { maxMessages: 5 } });
+    expect(resolved.backoff).toMatchObject({ initialDelayMs: 500, factor: 3 });
+    expect(resolved.heartbeat).toMatchObject({ intervalMs: 15_000, timeoutMs: 1 });
+    expect(resolved.storm).toMatchObject({ maxReconnects: 5, windowMs: 10 });
+    expect(resolved.sendQueue).toMatchObject({ maxMessages: 5, maxAgeMs: 10_000 });
+  });
+
+  it('accepts false for the features that can be disabled', () => {
+    const resolved = resolveOptions({ url, staleAfterMs: false, heartbeat: false, storm: false, sendQueue: false });
+    expect(resolved.staleness).toEqual({ mode: 'off' });
+    expect(resolved.heartbeat).toBe(false);
+    expect(resolved.storm).toBe(false);
+    expect(resolved.sendQueue).toBe(false);
+  });
+
+  it('resolves adaptive staleness with defaults', () => {
+    expect(resolveOptions({ url, staleAfterMs: { auto: true, minMs: 100 } }).staleness).toEqual({
+      mode: 'auto', minMs: 100, maxMs: 300_000, multiplier: 3, quantile: 0.99, warmupSamples: 50,
+    });
+  });
+
+  it.each([
+    [{ backoff: { factor: 0 } }, 'Expected `backoff.factor` to be a finite number >= 1, got 0.'],
+    [{ backoff: { maxDelayMs: 10, initialDelayMs: 100 } }, 'Expected `backoff.maxDelayMs` to be a finite number >= 100, got 10.'],
+    [{ backoff: { jitter: 'random' } }, "Expected `backoff.jitter` to be one of 'full', 'equal', 'decorrelated', 'none', got \"random\"."],
+    [{ backoff: { maxAttempts: 1.5 } }, 'Expected `backoff.maxAttempts` to be an integer >= 0, got 1.5.'],
+    [{ staleAfterMs: 0 }, 'Expected `staleAfterMs` to be a finite number >= 1, got 0.'],
+    [{ staleAfterMs: true }, 'Expected `staleAfterMs` to be a number, false or {auto: true, ...}, got true.'],
+    [{ staleAfterMs: { auto: true, quantile: 1 } }, 'Expected `staleAfterMs.quantile` to be a number between 0 and 1 (exclusive), got 1.'],
+    [{ heartbeat: { intervalMs: -1 } }, 'Expected `heartbeat.intervalMs` to be a finite number >= 1, got -1.'],
+    [{ heartbeat: { ping: 'ping' } }, 'Expected `heartbeat.ping` to be a function, got "ping".'],
+    [{ connectTimeoutMs: Number.NaN }, 'Expected `connectTimeoutMs` to be a finite number >= 1, got NaN.'],
+    [{ topics: ['a', ''] }, 'Expected `topics` to be an array of non-empty strings, got ["a",""].'],
+    [{ storm: { maxReconnects: 0 } }, 'Expected `storm.maxReconnects` to be an integer >= 1, got 0.'],
+    [{ sendQueue: { maxMessages: 0 } }, 'Expected `sendQueue.maxMessages` to be an integer >= 1, got 0.'],
+    [{ decode: 'json' }, 'Expected `decode` to be a function, got "json".'],
+    [{ reconnectOnOffline: 'yes' }, 'Expected `reconnectOnOffline` to be a boolean, got "yes".'],
+    [{ clock: { now: () => 0 } }, 'Expected `clock.setTimeout` to be a function, got undefined.'],
+  ])('rejects %j with a message naming the field and value', (options, message) => {
+    expect(messageOf({ url, ...options })).toBe(message);
+  });
+
+  it('rejects bad urls without echoing them (they may hold secrets)', () => {
+    expect(messageOf({ url: 'not a url?token=secret' })).toBe('Expected `url` to be an absolute ws:// or wss:// URL, got "[unparsable url]".');
+    expect(messageOf({ url: 'ftp://host/' })).toBe('Expected `url` to be a ws:, wss:, http: or https: URL, got "ftp:".');
+    expect(messageOf({ url: 42 })).toBe('Expected `url` to be a string, URL or function, got 42.');
+  });
+
+  it('the constructor throws RS_INVALID_OPTIONS', () => {
+    expect(() => new ResilientStream({ url, backoff: { factor: 0.5 } })).toThrowError(
+      expect.objectContaining({ code: 'RS_INVALID_OPTIONS' }),
+    );
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { SafeEmitter } from '../../src/safe-emitter.js';
+import { MessageIterator } from '../../src/message-iterator.js';
+
+class Probe extends SafeEmitter<{ tick: (n: number) => void }> {
+  errors: Array<[unknown, string]> = [];
+  fire(n: number): boolean {
+    return this.emitSafe('tick', n, (error, event) => this.errors.push([error, event]));
+  }
+}
+
+describe('SafeEmitter', () => {
+  it('a throwing listener does not stop the others, and its error is reported with the event name', () => {
+    const probe = new Probe();
+    const seen: string[] = [];
+    probe.on('tick', (n) => seen.push(`a${n}`));
+    probe.on('tick', () => { throw new Error('boom'); });
+    probe.on('tick', (n) => seen.push(`c${n}`));
+    expect(probe.fire(1)).toBe(true);
+    expect(seen).toEqual(['a1', 'c1']);
+    expect(probe.errors).toHaveLength(1);
+    expect((probe.errors[0]![0] as Error).message).toBe('boom');
+    expect(probe.errors[0]![1]).toBe('tick');
+  });
+
+  it('a single throwing listener is isolated too', () => {
+    const probe = new Probe();
+    probe.on('tick', () => { throw new Error('solo'); });
+    expect(() => probe.fire(1)).not.toThrow();
+    expect(probe.errors).toHaveLength(1);
+  });
+
+  it('honours once(), context, and listeners removed during emit', () => {
+    const probe = new Probe();
+    const seen: number[] = [];
+    const context = { factor: 10 };
+    probe.once('tick', function (this: typeof context, n) { seen.push(n * this.factor); }, context);
+    const second = (n: number): void => { seen.push(n); };
+    probe.on('tick', () => probe.off('tick', second));
+    probe.on('tick', second);
+    probe.fire(1);
+    probe.fire(2);
+    expect(seen).toEqual([10, 1]);
+    expect(probe.listenerCount('tick')).toBe(1);
+  });
+
+  it('returns false with no listeners', () => {
+    expect(new Probe().fire(1)).toBe(false);
+  });
+});
+
+describe('MessageIterator', () => {
+  it('yields pushed messages in order, then ends', async () => {
+    const iterator = new MessageIterator<number>(10, () => {});
+    iterator.push(1);
+    const pending = iterator.next();
+    iterator.push(2);
+    iterator.end();
+    expect(await iterator.next()).toEqual({ value: 2, done: false });
+    expect(await pending).toEqual({ value: 1, done: false });
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a waiting consumer gets the message directly', async () => {
+    const iterator = new MessageIterator<string>(1, () => {});
+    const next = iterator.next();
+    iterator.push('x');
+    expect(await next).toEqual({ value: 'x', done: false });
+  });
+
+  it('a consumer that falls behind gets RS_ITERATOR_OVERFLOW after the buffered messages, never silent loss', async () => {
+    const iterator = new MessageIterator<number>(2, () => {});
+    iterator.push(1);
+    iterator.push(2);
+    iterator.push(3);
+    expect((await iterator.next()).value).toBe(1);
+    expect((await iterator.next()).value).toBe(2);
+    await expect(iterator.next()).rejects.toMatchObject({ code: 'RS_ITERATOR_OVERFLOW' });
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('ending with an error rejects a waiting consumer', async () => {
+    const iterator = new MessageIterator<number>(2, () => {});
+    const next = iterator.next();
+    iterator.end(new Error('failed'));
+    await expect(next).rejects.toThrow('failed');
+  });
+
+  it('return() detaches the iterator', async () => {
+    let detached = false;
+    const iterator = new MessageIterator<number>(2, () => { detached = true; });
+    iterator.push(1);
+    await iterator.return();
+    expect(detached).toBe(true);
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+});
