@@ -82,8 +82,8 @@ export class LivenessMonitor {
     if (this.#lastDataExactAt !== undefined) this.#gaps.add(now - this.#lastDataExactAt);
     this.#lastDataExactAt = now;
     // The learned threshold can shrink far below the one the armed timer was planned for
-    // (maxMs while warming up): re-plan now and then so detection keeps its resolution.
-    if ((this.data & 63) === 0 && this.#running && this.#plannedAt - now > this.#resolution()) this.#replan(now);
+    // (maxMs while warming up): re-plan so detection keeps its resolution.
+    if (this.#running && this.#plannedAt - now > this.#resolution()) this.#replan(now);
   }
 
   /** Counts one message of `topic` (per-topic staleness). */

@@ -189,3 +189,20 @@ describe('adaptive staleness', () => {
     expect(detectedAt).toBeLessThanOrEqual(6_050);
   });
 });
+
+describe('adaptive staleness right after warm-up', () => {
+  it('a stall that starts the moment the threshold is learned is still caught at the learned threshold', () => {
+    const { clock, monitor, log } = setup({
+      staleness: { mode: 'auto', minMs: 100, maxMs: 60_000, multiplier: 3, quantile: 0.99, warmupSamples: 10 },
+    });
+    monitor.start();
+    for (let i = 0; i < 11; i++) {
+      clock.advance(10);
+      monitor.recordData();
+    }
+    expect(monitor.staleThresholdMs).toBe(100);
+    clock.advance(200);
+    expect(log).toHaveLength(1);
+    expect(Number(log[0]!.replace('dead:data@', ''))).toBeLessThanOrEqual(110 + 100 + 5);
+  });
+});
