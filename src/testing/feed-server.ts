@@ -5,8 +5,9 @@ import type { Duplex } from 'node:stream';
 import { BinanceDialect } from './binance-dialect.js';
 import type { ConnectionInfo, FeedConnection } from './connection.js';
 import type { Dialect } from './dialect.js';
-import { FeedFaults, type FaultHost, type FaultState, type StopOptions } from './faults.js';
-import { Gateway, type DisconnectEvent, type ReceivedMessage } from './gateway.js';
+import { FeedFaults, type FaultHost, type StopOptions } from './faults.js';
+import type { FeedServerEvents, FeedServerState, ReceivedMessage } from './events.js';
+import { Gateway } from './gateway.js';
 import { handleHttp, type HttpHost } from './http-routes.js';
 import { JsonDialect } from './json-dialect.js';
 import { resolveFeedServerOptions, type FeedServerOptions, type ResolvedFeedServerOptions } from './options.js';
@@ -14,32 +15,6 @@ import type { BookSnapshot } from './order-book.js';
 import { Publisher } from './publisher.js';
 import { seededRandom } from './random.js';
 import { Waiters } from './wait.js';
-
-/** The events of a {@link FeedServer}, each fired after the counters are updated. */
-export type FeedServerEvents = {
-  /** A WebSocket upgrade was accepted (initial URL streams are already subscribed). */
-  connection: [info: ConnectionInfo];
-  /** A client sent a message; fired before the server answers it. */
-  message: [message: ReceivedMessage];
-  /** A connection closed, whoever closed it. */
-  disconnect: [event: DisconnectEvent];
-};
-
-/** Counters and fault state, as returned by `feed.state()` and `GET /control/state`. */
-export interface FeedServerState {
-  dialect: string;
-  url: string;
-  listening: boolean;
-  connectionCount: number;
-  connectionsAccepted: number;
-  handshakeAttempts: number;
-  handshakesRejected: number;
-  handshakesHanging: number;
-  messagesReceived: number;
-  /** Per known topic (source): sequence position, current subscribers, messages ever published. */
-  topics: Record<string, { position: number; subscribers: number; published: number }>;
-  faults: FaultState;
-}
 
 /** How long stop({ code }) waits for clients to answer the close frame before cutting them off. */
 const GRACEFUL_CLOSE_MS = 1000;
@@ -269,39 +244,12 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       this.#gateway.destroyHung();
       for (const timer of this.#deferred) clearTimeout(timer);
       this.#deferred.clear();
-      await this.#endConnections(options.code);
+      await this.#gateway.endAll(options.code, GRACEFUL_CLOSE_MS);
       await closed;
     }
     if (options.restartAfterMs !== undefined && !this.#closing) {
       this.#restartTimer = setTimeout(() => void this.listen().catch(() => undefined), options.restartAfterMs);
     }
-  }
-
-  /** Ends every connection (close frames first when a code is given) and waits until all are gone. */
-  async #endConnections(code: number | undefined): Promise<void> {
-    const { connections } = this.#gateway;
-    if (code !== undefined) {
-      for (const connection of connections.values()) connection.close(code, 'server stopping');
-      await this.#whenNoConnections(GRACEFUL_CLOSE_MS);
-    }
-    for (const connection of connections.values()) connection.drop();
-    await this.#whenNoConnections(GRACEFUL_CLOSE_MS);
-  }
-
-  #whenNoConnections(timeoutMs: number): Promise<void> {
-    if (this.connectionCount === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.off('disconnect', check);
-        resolve();
-      };
-      const check = (): void => {
-        if (this.connectionCount === 0) done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.on('disconnect', check);
-    });
   }
 
   #faultHost(): FaultHost {

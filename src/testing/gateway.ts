@@ -6,26 +6,8 @@ import { isRefusal, type ClientCommand, type Dialect } from './dialect.js';
 import type { FeedFaults } from './faults.js';
 import { HungSockets, refuseUpgrade } from './handshake.js';
 import { History } from './history.js';
+import type { DisconnectEvent, ReceivedMessage } from './events.js';
 import type { Publisher } from './publisher.js';
-
-/** One message a client sent, as recorded in `feed.received` and emitted as `message`. */
-export interface ReceivedMessage {
-  readonly connectionId: number;
-  /** When it arrived, in ms since the epoch. */
-  readonly at: number;
-  /** Parsed JSON when it parses, else the raw text (a Buffer for binary frames). Typed `any` so tests can read fields directly. */
-  readonly data: any;
-}
-
-/** Emitted as `disconnect` when a connection has fully closed. */
-export interface DisconnectEvent {
-  readonly connectionId: number;
-  /** The close code the server saw (1006 when the socket died without a close frame). */
-  readonly code: number;
-  readonly reason: string;
-  /** When it closed, in ms since the epoch. */
-  readonly at: number;
-}
 
 /** Where the gateway reports what happened (the feed server's emitter). */
 export interface GatewayEvents {
@@ -55,6 +37,7 @@ export class Gateway {
   readonly #wss = new WebSocketServer({ noServer: true, clientTracking: false });
   readonly #connections = new Map<number, FeedConnection>();
   readonly #hung = new HungSockets();
+  readonly #onDrained = new Set<() => void>();
   #lastAccepted: ConnectionInfo | undefined;
   #nextId = 1;
   #attempts = 0;
@@ -104,6 +87,19 @@ export class Gateway {
     });
   }
 
+  /**
+   * Ends every connection and resolves once all are gone: with close frames carrying `code`
+   * first when one is given (waiting up to `graceMs` for the answers), abruptly otherwise.
+   */
+  async endAll(code: number | undefined, graceMs: number): Promise<void> {
+    if (code !== undefined) {
+      for (const connection of this.#connections.values()) connection.close(code, 'server stopping');
+      await this.#drained(graceMs);
+    }
+    for (const connection of this.#connections.values()) connection.drop();
+    await this.#drained(graceMs);
+  }
+
   /** Destroys sockets whose handshake was left hanging. */
   destroyHung(): void {
     this.#hung.destroyAll();
@@ -118,6 +114,20 @@ export class Gateway {
   /** Releases the internal WebSocketServer. */
   close(): void {
     this.#wss.close();
+  }
+
+  /** Resolves when no connection is left, or after `timeoutMs` at the latest. */
+  #drained(timeoutMs: number): Promise<void> {
+    if (this.#connections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.#onDrained.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.#onDrained.add(finish);
+    });
   }
 
   #refuse(socket: Duplex, status: number, headers: Record<string, string>, message: string): void {
@@ -139,6 +149,7 @@ export class Gateway {
       connection.cancelDrop();
       this.#connections.delete(info.id);
       this.#deps.events.disconnect({ connectionId: info.id, code, reason: reason.toString(), at: Date.now() });
+      if (this.#connections.size === 0) for (const resolve of [...this.#onDrained]) resolve();
     });
     return connection;
   }

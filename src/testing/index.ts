@@ -11,14 +11,13 @@
  * ```
  */
 export { createFeedServer, FeedServer } from './feed-server.js';
-export type { FeedServerEvents, FeedServerState } from './feed-server.js';
+export type { DisconnectEvent, FeedServerEvents, FeedServerState, ReceivedMessage } from './events.js';
 export { FEED_SERVER_DEFAULTS } from './options.js';
 export type { FeedServerOptions, ResolvedFeedServerOptions } from './options.js';
 export { FeedFaults } from './faults.js';
 export type { FaultState, FlapOptions, RejectHandshakesOptions, StopOptions } from './faults.js';
 export { CONTROL_ACTIONS } from './control.js';
 export type { ConnectionInfo } from './connection.js';
-export type { DisconnectEvent, ReceivedMessage } from './gateway.js';
 export type { FeedDialect } from './dialect.js';
 export type { JsonDataMessage } from './json-dialect.js';
 export type { DepthUpdateEvent, TradeEvent } from './binance-market.js';
