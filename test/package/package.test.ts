@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+
+/** Newest modification time under a folder, in ms. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+beforeAll(async () => {
+  const built = join(root, 'dist', 'index.cjs');
+  if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'src'))) {
+    await run('npx', ['tsup'], { cwd: root, timeout: 120_000 });
+  }
+}, 130_000);
+
+async function runNode(file: string): Promise<{ stdout: string; ms: number }> {
+  const started = Date.now();
+  // No process.exit() in the fixtures: the process ends only if close() released every
+  // timer, listener and socket. The timeout turns a leak into a failure.
+  const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'fixtures', file)], { cwd: root, timeout: 15_000 });
+  return { stdout, ms: Date.now() - started };
+}
+
+describe('the built package', () => {
+  it('CommonJS users can require() it (p-retry is ESM-only and is bundled into the CJS build), and the process exits on its own after close()', async () => {
+    const { stdout } = await runNode('consumer.cjs');
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ ok: true, topic: 'a', isError: true, state: 'closed' });
+  });
+
+  it('ESM users import it, and with every timer-owning feature on, close() leaves nothing that keeps Node alive', async () => {
+    const { stdout, ms } = await runNode('consumer.mjs');
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ ok: true, topic: 'a', state: 'closed' });
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('type declarations work for ESM and CJS consumers under NodeNext and Bundler resolution, and the event map is typed', async () => {
+    const types = join(root, 'test', 'types');
+    for (const project of ['tsconfig.nodenext.json', 'tsconfig.bundler.json']) {
+      const result = await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(types, project)], { cwd: root, timeout: 60_000 })
+        .catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
+      expect(result.stdout, `${project}: ${result.stdout}`).toBe('');
+    }
+  }, 90_000);
+});
