@@ -180,6 +180,9 @@ export class Resyncer<In> {
       for (let i = 0; i < plan.drop; i++) dropped.add(keyed[i]!);
     }
     for (const [key, sequence] of snapshots) this.#tracker.set(key, sequence);
+    // A resynced key the hook gave no sequence for starts counting again at its next message;
+    // comparing against the old number would report the same gap (and resync) forever.
+    for (const key of this.#resyncedKeys(topics)) if (!snapshots.has(key)) this.#tracker.delete(key);
     this.#held.clear();
     this.#holding = false;
     let replayed = 0;
@@ -196,12 +199,17 @@ export class Resyncer<In> {
     return { replayed, dropped: dropped.size };
   }
 
+  /** The tracker keys a resync of `topics` rebuilds: each topic, or the one key without `topicOf`. */
+  #resyncedKeys(topics: string[]): string[] {
+    return this.#options.topicOf !== undefined ? topics : [''];
+  }
+
   #snapshots(result: ResyncResult | void, topics: string[]): Map<string, number> {
     const snapshots = new Map<string, number>();
     if (result === undefined || result === null) return snapshots;
     const perTopic = this.#options.topicOf !== undefined;
     if (typeof result.sequence === 'number') {
-      for (const key of perTopic ? topics : ['']) snapshots.set(key, result.sequence);
+      for (const key of this.#resyncedKeys(topics)) snapshots.set(key, result.sequence);
     }
     for (const [key, sequence] of Object.entries(result.sequences ?? {})) snapshots.set(perTopic ? key : '', sequence);
     return snapshots;

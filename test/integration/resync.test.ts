@@ -1,0 +1,279 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ResilientStream, type ResilientStreamError, type ResilientStreamOptions, type ResyncContext } from '../../src/index.js';
+import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
+import { EventRecorder, sleep, waitForEvent, waitForState } from '../helpers/events.js';
+
+/** A message of the feed server's JSON dialect (data, acks and errors share the shape loosely). */
+interface Msg {
+  topic?: string;
+  seq?: number;
+  op?: string;
+}
+
+type Options = Partial<ResilientStreamOptions<Msg, unknown>>;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function openFeed(messagesPerSecond = 0): Promise<FeedServer> {
+  const feed = await createFeedServer({ dialect: 'json', messagesPerSecond });
+  cleanups.push(() => feed.close());
+  return feed;
+}
+
+/** The server's sequence position of a topic: what a snapshot taken now would be at. */
+function position(feed: FeedServer, topic: string): number {
+  return feed.state().topics[topic]?.position ?? 0;
+}
+
+/**
+ * The application's replica of each topic: it is "at" the snapshot's sequence after a resync and
+ * must see every later message exactly once, in order. Any hole or repeat is a violation.
+ */
+class Replica {
+  readonly at = new Map<string, number>();
+  readonly delivered = new Map<string, number[]>();
+  readonly violations: string[] = [];
+
+  reset(topic: string, sequence: number): void {
+    this.at.set(topic, sequence);
+  }
+
+  apply(message: Msg): void {
+    if (message.topic === undefined || message.seq === undefined) return;
+    const at = this.at.get(message.topic);
+    if (at === undefined) this.violations.push(`${message.topic}#${message.seq} before any snapshot`);
+    else if (message.seq !== at + 1) this.violations.push(`${message.topic}#${message.seq} after ${at}`);
+    this.at.set(message.topic, message.seq);
+    const list = this.delivered.get(message.topic) ?? [];
+    list.push(message.seq);
+    this.delivered.set(message.topic, list);
+  }
+}
+
+/** A snapshot hook for the JSON feed: the server's current position, after an optional delay. */
+function snapshotHook(feed: FeedServer, replica: Replica, delayMs = 0) {
+  return async ({ topics }: ResyncContext) => {
+    if (delayMs > 0) await sleep(delayMs);
+    const sequences: Record<string, number> = {};
+    for (const topic of topics) {
+      sequences[topic] = position(feed, topic);
+      replica.reset(topic, sequences[topic]!);
+    }
+    return { sequences };
+  };
+}
+
+function openStream(feed: FeedServer, options: Options) {
+  const stream = new ResilientStream<Msg, unknown>({
+    url: feed.url,
+    topics: ['a'],
+    subscribe: ({ topics }) => (topics.length > 0 ? { op: 'subscribe', topics } : undefined),
+    topicOf: (message) => message.topic,
+    isData: (message) => message.topic !== undefined,
+    sequence: (message) => message.seq,
+    backoff: { initialDelayMs: 20, maxDelayMs: 50 },
+    random: () => 0.5,
+    staleAfterMs: false,
+    heartbeat: false,
+    ...options,
+  });
+  const errors: ResilientStreamError[] = [];
+  stream.on('error', (error) => errors.push(error));
+  cleanups.push(() => stream.close());
+  return Object.assign(stream, { errors });
+}
+
+/** Resolves once the server has processed a subscription to every topic (the open can precede it). */
+async function subscribed(feed: FeedServer, topics: string[]): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (topics.every((topic) => feed.subscriptions().includes(topic))) return;
+    await sleep(5);
+  }
+  throw new Error(`Expected the server to have subscriptions to ${topics.join(', ')}, got ${feed.subscriptions().join(', ')}`);
+}
+
+/** A promise the test resolves by hand. */
+function gate<T = void>() {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+describe('sequence tracking without a resync hook', () => {
+  it('delivers in order, reports gaps per topic and drops counted duplicates', async () => {
+    const feed = await openFeed();
+    const stream = openStream(feed, { topics: ['a', 'b'] });
+    const seen: string[] = [];
+    stream.on('message', (m) => m.seq !== undefined && seen.push(`${m.topic}${m.seq}`));
+    const recorder = new EventRecorder(stream, ['gap']);
+    stream.start();
+    await waitForState(stream, 'open');
+    await subscribed(feed, ['a', 'b']);
+    feed.publish('a');
+    feed.publish('a');
+    feed.publish('b');
+    expect(feed.faults.duplicate('a')).toBe(1);
+    feed.faults.gap(3, 'b');
+    feed.publish('b'); // b5: 2, 3, 4 never leave the server
+    feed.publish('a');
+    await waitForEvent(stream, 'message', (m) => (m as Msg).topic === 'a' && (m as Msg).seq === 3);
+    expect(seen).toEqual(['a1', 'a2', 'b1', 'b5', 'a3']);
+    expect(recorder.of('gap')).toEqual([{ expected: 2, received: 5, topic: 'b' }]);
+    expect(stream.health()).toMatchObject({ duplicates: 1, gaps: 1, resyncs: 0, state: 'open' });
+    expect(stream.errors).toEqual([]);
+  });
+});
+
+describe('resync after open and on gaps', () => {
+  it('holds messages while the hook runs, drops what the snapshot covers and replays the rest in order', async () => {
+    const feed = await openFeed();
+    const replica = new Replica();
+    const snapshotTaken = gate<number>();
+    const release = gate();
+    const calls: ResyncContext[] = [];
+    const stream = openStream(feed, {
+      resync: async (context) => {
+        calls.push(context);
+        if (context.reason !== 'gap') return snapshotHook(feed, replica)(context);
+        const sequence = position(feed, 'a');
+        replica.reset('a', sequence);
+        snapshotTaken.open(sequence);
+        await release.promise;
+        return { sequence };
+      },
+    });
+    stream.on('message', (m) => replica.apply(m));
+    const recorder = new EventRecorder(stream, ['state', 'gap', 'resyncing', 'resynced']);
+    stream.start();
+    expect(await waitForEvent(stream, 'resynced')).toMatchObject({ reason: 'connect', replayed: 0, dropped: 0 });
+    await subscribed(feed, ['a']);
+    for (let i = 0; i < 5; i++) feed.publish('a');
+    feed.faults.gap(3, 'a');
+    feed.publish('a'); // a9
+    expect(await snapshotTaken.promise).toBe(9);
+    expect(stream.state).toBe('resyncing');
+    feed.publish('a');
+    feed.publish('a');
+    expect(feed.faults.duplicate('a')).toBe(1); // a11 again, held like the rest
+    await sleep(50);
+    expect(replica.delivered.get('a')).toEqual([1, 2, 3, 4, 5]); // nothing leaked past the hold
+    release.open();
+    const resynced = await waitForEvent(stream, 'resynced', (e) => e.reason === 'gap');
+    // a9 is in the snapshot; a10 and a11 are replayed; the repeated a11 is a counted duplicate.
+    expect(resynced).toMatchObject({ reason: 'gap', replayed: 3, dropped: 1, attempts: 1 });
+    expect(resynced.durationMs).toBeGreaterThanOrEqual(40);
+    expect(replica.delivered.get('a')).toEqual([1, 2, 3, 4, 5, 10, 11]);
+    expect(replica.violations).toEqual([]);
+    expect(calls.map((c) => [c.reason, c.topics])).toEqual([['connect', ['a']], ['gap', ['a']]]);
+    expect(recorder.story).toEqual([
+      'state:connecting', 'state:resyncing', 'resyncing', 'state:open', 'resynced',
+      'gap', 'state:resyncing', 'resyncing', 'state:open', 'resynced',
+    ]);
+    expect(recorder.of('gap')).toEqual([{ expected: 6, received: 9, topic: 'a' }]);
+    expect(stream.health()).toMatchObject({ gaps: 1, duplicates: 1, resyncs: 2, state: 'open' });
+    expect(stream.errors).toEqual([]);
+  });
+
+  it('fetches again when the snapshot is older than the first held message, then replays correctly', async () => {
+    const feed = await openFeed();
+    const replica = new Replica();
+    const gapCalls: number[] = [];
+    const stream = openStream(feed, {
+      resync: async (context) => {
+        if (context.reason !== 'gap') return snapshotHook(feed, replica)(context);
+        gapCalls.push(position(feed, 'a'));
+        if (gapCalls.length === 1) {
+          replica.reset('a', 2); // a snapshot from before the held a9: useless
+          return { sequence: 2 };
+        }
+        const sequence = position(feed, 'a');
+        replica.reset('a', sequence);
+        feed.publish('a'); // a10 and a11 arrive while this hook runs and are held
+        feed.publish('a');
+        await sleep(30);
+        return { sequence };
+      },
+    });
+    stream.on('message', (m) => replica.apply(m));
+    stream.start();
+    await waitForEvent(stream, 'resynced');
+    await subscribed(feed, ['a']);
+    for (let i = 0; i < 5; i++) feed.publish('a');
+    feed.faults.gap(3, 'a');
+    feed.publish('a');
+    const resynced = await waitForEvent(stream, 'resynced', (e) => e.reason === 'gap');
+    expect(gapCalls).toEqual([9, 9]);
+    expect(resynced).toMatchObject({ attempts: 2, dropped: 1, replayed: 2 });
+    expect(replica.delivered.get('a')).toEqual([1, 2, 3, 4, 5, 10, 11]);
+    expect(replica.violations).toEqual([]);
+    expect(stream.health().resyncs).toBe(2); // one resync, however many hook runs it took
+  });
+
+  it('keeps delivery contiguous across gaps, duplicates and reconnects on a flowing feed', async () => {
+    const feed = await openFeed(200);
+    const replica = new Replica();
+    const stream = openStream(feed, { topics: ['a', 'b'], resync: snapshotHook(feed, replica, 15) });
+    stream.on('message', (m) => replica.apply(m));
+    const recorder = new EventRecorder(stream, ['gap', 'resynced', 'close']);
+    stream.start();
+    await waitForEvent(stream, 'resynced');
+    const faults = [
+      () => feed.faults.gap(4, 'a'),
+      () => feed.faults.duplicate('b'),
+      () => feed.faults.drop(),
+      () => feed.faults.gap(2),
+      () => feed.faults.duplicate(),
+      () => feed.faults.gap(1, 'b'),
+      () => feed.faults.drop(),
+    ];
+    for (const inject of faults) {
+      await waitForState(stream, 'open');
+      await sleep(120);
+      inject();
+    }
+    await waitForState(stream, 'open');
+    await sleep(150);
+    await stream.close();
+    const reasons = recorder.of('resynced').map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'reconnect')).toHaveLength(2);
+    expect(reasons.filter((r) => r === 'gap').length).toBeGreaterThanOrEqual(3);
+    expect(recorder.of('gap').length).toBeGreaterThanOrEqual(3);
+    expect(stream.health().duplicates).toBeGreaterThanOrEqual(1);
+    expect(replica.violations).toEqual([]);
+    for (const topic of ['a', 'b']) {
+      const seqs = replica.delivered.get(topic) ?? [];
+      expect(seqs.length).toBeGreaterThan(100);
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }
+    expect(stream.errors.map((e) => e.code)).toEqual([]);
+  });
+
+  it('restarts counting when the hook resolves without a sequence, instead of resyncing forever', async () => {
+    const feed = await openFeed();
+    let calls = 0;
+    const stream = openStream(feed, {
+      resync: async () => {
+        calls++;
+        await sleep(5);
+      },
+    });
+    const seqs: number[] = [];
+    stream.on('message', (m) => m.seq !== undefined && seqs.push(m.seq));
+    stream.start();
+    await waitForEvent(stream, 'resynced');
+    await subscribed(feed, ['a']);
+    feed.publish('a');
+    feed.faults.gap(2, 'a');
+    feed.publish('a'); // a4: a gap, then a resync that says nothing about sequences
+    await waitForEvent(stream, 'resynced', (e) => e.reason === 'gap');
+    feed.publish('a');
+    await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 5);
+    await sleep(50);
+    expect(seqs).toEqual([1, 4, 5]);
+    expect(calls).toBe(2);
+    expect(stream.health()).toMatchObject({ gaps: 1, resyncs: 2, state: 'open' });
+  });
+});
