@@ -191,7 +191,7 @@ export class LivenessMonitor {
     if (threshold !== undefined) {
       const silentForMs = now - Math.max(this.#lastDataAt ?? 0, this.#openedAt);
       if (silentForMs >= threshold && !withhold) {
-        this.#callbacks.dead({ kind: 'data', silentForMs, thresholdMs: threshold });
+        this.#callbacks.dead({ kind: 'data', silentForMs: Math.round(silentForMs), thresholdMs: Math.round(threshold) });
         return false;
       }
     }
@@ -211,7 +211,7 @@ export class LivenessMonitor {
     }
     if (now - this.#pingSentAt < heartbeat.timeoutMs || withhold) return true;
     const thresholdMs = heartbeat.intervalMs + heartbeat.timeoutMs;
-    this.#callbacks.dead({ kind: 'heartbeat', silentForMs: now - this.#lastFrameAt, thresholdMs });
+    this.#callbacks.dead({ kind: 'heartbeat', silentForMs: Math.round(now - this.#lastFrameAt), thresholdMs });
     return false;
   }
 
@@ -224,7 +224,7 @@ export class LivenessMonitor {
       const final = entry.strikes > 0;
       entry.strikes++;
       entry.lastAt = now;
-      this.#callbacks.topicSilent({ kind: 'topic', topic, silentForMs, thresholdMs }, final);
+      this.#callbacks.topicSilent({ kind: 'topic', topic, silentForMs: Math.round(silentForMs), thresholdMs }, final);
       if (final || !this.#running) return false;
     }
     return this.#running;
