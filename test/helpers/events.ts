@@ -1,17 +1,17 @@
 import type { ResilientStream, ResilientStreamEvents } from '../../src/index.js';
 
 type EventName = keyof ResilientStreamEvents;
-type Payload<E extends EventName> = Parameters<ResilientStreamEvents[E]>[0];
+type Payload<E extends EventName, In = unknown> = Parameters<ResilientStreamEvents<In>[E]>[0];
 
 /** Resolves with the next `event` whose payload satisfies `predicate`; rejects after `timeoutMs`. */
-export function waitForEvent<E extends EventName>(
-  stream: ResilientStream<any, any>,
+export function waitForEvent<In, E extends EventName>(
+  stream: ResilientStream<In, any>,
   event: E,
-  predicate: (payload: Payload<E>) => boolean = () => true,
+  predicate: (payload: Payload<E, In>) => boolean = () => true,
   timeoutMs = 5_000,
-): Promise<Payload<E>> {
+): Promise<Payload<E, In>> {
   return new Promise((resolve, reject) => {
-    const listener = (payload: Payload<E>): void => {
+    const listener = (payload: Payload<E, In>): void => {
       if (!predicate(payload)) return;
       clearTimeout(timer);
       stream.off(event, listener as never);
