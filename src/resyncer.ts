@@ -133,8 +133,10 @@ export class Resyncer<In> {
     for (let attempt = 1; attempt <= MAX_SNAPSHOT_TRIES; attempt++) {
       const result = await this.#callHook(generation, reason, topics);
       if (result === false || !this.#callbacks.isCurrent(generation)) return;
-      const outcome = this.#replay(result, topics);
+      const outcome = this.#replay(result, topics, generation);
       if (outcome === undefined) continue;
+      // A listener replaced the socket during the replay: that socket's resync is over, unreported.
+      if (!this.#callbacks.isCurrent(generation)) return;
       // A gap found while replaying has already started the next resync: stay in `resyncing`.
       if (!this.#holding) this.#callbacks.setState('open', `resynced (${reason})`);
       this.#callbacks.emit('resynced', { reason, durationMs: clock.now() - startedAt, ...outcome, attempts: attempt });
@@ -169,7 +171,7 @@ export class Resyncer<In> {
   }
 
   /** Applies a snapshot to the held messages; undefined when the snapshot is too old (try again). */
-  #replay(result: ResyncResult | void, topics: string[]): { replayed: number; dropped: number } | undefined {
+  #replay(result: ResyncResult | void, topics: string[], generation: number): { replayed: number; dropped: number } | undefined {
     const items = this.#held.toArray();
     const snapshots = this.#snapshots(result, topics);
     const dropped = new Set<Held<In>>();
@@ -187,6 +189,8 @@ export class Resyncer<In> {
     this.#holding = false;
     let replayed = 0;
     for (let i = 0; i < items.length; i++) {
+      // A listener may replace the socket mid-replay; a replaced socket must never speak again.
+      if (!this.#callbacks.isCurrent(generation)) break;
       const item = items[i]!;
       if (dropped.has(item)) continue;
       if (this.#holding) {

@@ -277,3 +277,213 @@ describe('resync after open and on gaps', () => {
     expect(stream.health()).toMatchObject({ gaps: 1, resyncs: 2, state: 'open' });
   });
 });
+
+describe('a failing resync hook', () => {
+  const failures = {
+    throws: () => {
+      throw new Error('snapshot endpoint said 500');
+    },
+    rejects: () => Promise.reject(new Error('snapshot endpoint said 500')),
+    'hangs past resyncTimeoutMs': () => new Promise<never>(() => {}),
+  };
+
+  for (const [name, fail] of Object.entries(failures)) {
+    it(`${name}: RS_RESYNC, then a reconnect after a backoff delay, then recovery`, async () => {
+      const feed = await openFeed(100);
+      const replica = new Replica();
+      const contexts: ResyncContext[] = [];
+      const stream = openStream(feed, {
+        resyncTimeoutMs: 150,
+        resync: (context) => {
+          contexts.push(context);
+          return contexts.length === 1 ? fail() : snapshotHook(feed, replica)(context);
+        },
+      });
+      stream.on('message', (m) => replica.apply(m));
+      const recorder = new EventRecorder(stream, ['state', 'error', 'close', 'reconnecting', 'resynced']);
+      stream.start();
+      const error = await waitForEvent(stream, 'error');
+      expect(error.code).toBe('RS_RESYNC');
+      expect(error.message).toMatch(name.startsWith('hangs') ? /within 150 ms \(resyncTimeoutMs\)/ : /snapshot endpoint said 500/);
+      await waitForEvent(stream, 'resynced', (e) => e.reason === 'reconnect');
+      await sleep(100);
+      expect(recorder.story).toEqual([
+        'state:connecting', 'state:resyncing', 'error:RS_RESYNC', 'close:4000',
+        'state:reconnecting', 'reconnecting', 'state:connecting', 'state:resyncing', 'state:open', 'resynced',
+      ]);
+      expect(recorder.of('reconnecting')[0]!.delayMs).toBeGreaterThan(0);
+      expect(recorder.of('close')[0]).toMatchObject({ willReconnect: true });
+      expect(contexts.map((c) => c.reason)).toEqual(['connect', 'reconnect']);
+      expect(contexts[0]!.signal.aborted).toBe(true);
+      expect(contexts[1]!.signal.aborted).toBe(false);
+      // Nothing from the failed socket was delivered; the new one delivers from its snapshot on.
+      expect(replica.violations).toEqual([]);
+      expect((replica.delivered.get('a') ?? []).length).toBeGreaterThan(3);
+      expect(stream.errors).toHaveLength(1);
+    });
+  }
+});
+
+describe('the resync signal', () => {
+  /** A hook that hangs until its signal aborts; resolves `started` with its context. */
+  function hangingHook() {
+    const started = gate<ResyncContext>();
+    const contexts: ResyncContext[] = [];
+    const hook = (context: ResyncContext) => {
+      contexts.push(context);
+      if (contexts.length === 1) started.open(context);
+      if (contexts.length > 1) return { sequence: 0 };
+      return new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason)));
+    };
+    return { hook, started: started.promise, contexts };
+  }
+
+  it('aborts when the stream is closed, without reporting an error', async () => {
+    const feed = await openFeed();
+    const { hook, started } = hangingHook();
+    const stream = openStream(feed, { resync: hook });
+    stream.start();
+    const context = await started;
+    expect(context.signal.aborted).toBe(false);
+    await stream.close();
+    expect(context.signal.aborted).toBe(true);
+    expect(stream.state).toBe('closed');
+    expect(stream.errors).toEqual([]);
+  });
+
+  for (const [name, replace] of [
+    ['the server drops the socket', (feed: FeedServer) => feed.faults.drop()],
+    ['reconnect() is called', (_feed: FeedServer, stream: ResilientStream<Msg, unknown>) => stream.reconnect()],
+  ] as const) {
+    it(`aborts when the socket is replaced (${name}); the next socket gets a fresh hook run`, async () => {
+      const feed = await openFeed();
+      const { hook, started, contexts } = hangingHook();
+      const stream = openStream(feed, { resync: hook, resyncTimeoutMs: 10_000 });
+      stream.start();
+      const context = await started;
+      replace(feed, stream);
+      await waitForEvent(stream, 'resynced', (e) => e.reason === 'reconnect');
+      expect(context.signal.aborted).toBe(true);
+      expect((context.signal.reason as ResilientStreamError).code).toBe('RS_RESYNC');
+      expect(contexts.map((c) => [c.reason, c.signal.aborted])).toEqual([['connect', true], ['reconnect', false]]);
+      expect(stream.errors.map((e) => e.code)).not.toContain('RS_RESYNC');
+    });
+  }
+});
+
+describe('the hold-back buffer', () => {
+  it('overflows into RS_RESYNC and a reconnect, never into silent loss', async () => {
+    const feed = await openFeed();
+    const replica = new Replica();
+    const release = gate();
+    const contexts: ResyncContext[] = [];
+    const stream = openStream(feed, {
+      resyncBufferSize: 5,
+      resync: async (context) => {
+        contexts.push(context);
+        if (contexts.length === 1) {
+          replica.reset('a', 0);
+          await release.promise;
+          return { sequence: 0 };
+        }
+        return snapshotHook(feed, replica)(context);
+      },
+    });
+    stream.on('message', (m) => replica.apply(m));
+    const recorder = new EventRecorder(stream, ['error', 'close', 'reconnecting', 'resynced']);
+    stream.start();
+    await subscribed(feed, ['a']);
+    // Every inbound message is held, the subscription ack included: ack + a1..a4 fill it exactly.
+    for (let i = 0; i < 4; i++) feed.publish('a');
+    await sleep(50);
+    expect(stream.errors).toEqual([]);
+    feed.publish('a');
+    const error = await waitForEvent(stream, 'error');
+    expect(error.code).toBe('RS_RESYNC');
+    expect(error.message).toContain('5 messages were held (resyncBufferSize)');
+    release.open();
+    await waitForEvent(stream, 'resynced', (e) => e.reason === 'reconnect');
+    expect(contexts[0]!.signal.aborted).toBe(true);
+    expect(recorder.story.slice(0, 3)).toEqual(['error:RS_RESYNC', 'close:4000', 'reconnecting']);
+    await subscribed(feed, ['a']);
+    feed.publish('a');
+    feed.publish('a');
+    await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 7);
+    // a1..a5 were never delivered out of a half-finished resync; the new snapshot (5) covers them.
+    expect(replica.delivered.get('a')).toEqual([6, 7]);
+    expect(replica.violations).toEqual([]);
+  });
+});
+
+describe('gaps found while replaying', () => {
+  it('start the next resync at once and keep later held messages in order', async () => {
+    const feed = await openFeed();
+    const replica = new Replica();
+    const calls: string[] = [];
+    const stream = openStream(feed, {
+      resync: async (context) => {
+        calls.push(context.reason);
+        if (calls.length !== 2) return snapshotHook(feed, replica)(context);
+        // The first gap resync: a snapshot at a9, then a10, a gap (a11, a12 lost), a13, a14 arrive.
+        replica.reset('a', 9);
+        feed.publish('a');
+        feed.faults.gap(2, 'a');
+        feed.publish('a');
+        feed.publish('a');
+        await sleep(30);
+        return { sequence: 9 };
+      },
+    });
+    stream.on('message', (m) => replica.apply(m));
+    const recorder = new EventRecorder(stream, ['state', 'gap', 'resynced']);
+    stream.start();
+    await waitForEvent(stream, 'resynced');
+    await subscribed(feed, ['a']);
+    for (let i = 0; i < 5; i++) feed.publish('a');
+    feed.faults.gap(3, 'a');
+    feed.publish('a'); // a9
+    await waitForEvent(stream, 'resynced', (e) => e.reason === 'gap' && recorder.of('resynced').length === 3);
+    feed.publish('a');
+    await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 15);
+    expect(calls).toEqual(['connect', 'gap', 'gap']);
+    expect(recorder.of('gap')).toEqual([
+      { expected: 6, received: 9, topic: 'a' },
+      { expected: 11, received: 13, topic: 'a' },
+    ]);
+    expect(replica.delivered.get('a')).toEqual([1, 2, 3, 4, 5, 10, 15]);
+    expect(replica.violations).toEqual([]);
+    // The stream never claimed to be open between the two resyncs.
+    const states = recorder.story.filter((s) => s.startsWith('state:'));
+    expect(states).toEqual(['state:connecting', 'state:resyncing', 'state:open', 'state:resyncing', 'state:open']);
+  });
+});
+
+describe('a listener that replaces the socket during replay', () => {
+  it('stops the replay there: the old socket says nothing more and the stream never claims open', async () => {
+    const feed = await openFeed();
+    const seen: string[] = [];
+    let calls = 0;
+    const stream = openStream(feed, {
+      resync: async () => {
+        calls++;
+        const sequence = position(feed, 'a');
+        if (calls === 1) await sleep(100); // a1..a4 arrive meanwhile and are held
+        return { sequence };
+      },
+    });
+    stream.on('message', (m) => {
+      if (m.seq === undefined) return;
+      seen.push(`a${m.seq}@${stream.state}`);
+      if (m.seq === 2 && calls === 1) stream.reconnect('listener asked');
+    });
+    const recorder = new EventRecorder(stream, ['state', 'resynced']);
+    stream.start();
+    await subscribed(feed, ['a']);
+    for (let i = 0; i < 4; i++) feed.publish('a');
+    await waitForEvent(stream, 'resynced', (e) => e.reason === 'reconnect');
+    expect(seen).toEqual(['a1@resyncing', 'a2@resyncing']);
+    expect(recorder.story).toEqual([
+      'state:connecting', 'state:resyncing', 'state:reconnecting', 'state:connecting', 'state:resyncing', 'state:open', 'resynced',
+    ]);
+  });
+});
