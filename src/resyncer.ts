@@ -133,7 +133,7 @@ export class Resyncer<In> {
     for (let attempt = 1; attempt <= MAX_SNAPSHOT_TRIES; attempt++) {
       const result = await this.#callHook(generation, reason, topics);
       if (result === false || !this.#callbacks.isCurrent(generation)) return;
-      const outcome = this.#replay(result, topics, generation);
+      const outcome = this.#replay(result, reason, topics, generation);
       if (outcome === undefined) continue;
       // A listener replaced the socket during the replay: that socket's resync is over, unreported.
       if (!this.#callbacks.isCurrent(generation)) return;
@@ -171,9 +171,10 @@ export class Resyncer<In> {
   }
 
   /** Applies a snapshot to the held messages; undefined when the snapshot is too old (try again). */
-  #replay(result: ResyncResult | void, topics: string[], generation: number): { replayed: number; dropped: number } | undefined {
+  #replay(result: ResyncResult | void, reason: ResyncReason, topics: string[], generation: number): { replayed: number; dropped: number } | undefined {
     const items = this.#held.toArray();
-    const snapshots = this.#snapshots(result, topics);
+    const keys = this.#resyncedKeys(reason, topics, items);
+    const snapshots = this.#snapshots(result, keys);
     const dropped = new Set<Held<In>>();
     for (const [key, sequence] of snapshots) {
       const keyed = items.filter((item) => item.key === key && !Number.isNaN(item.first));
@@ -184,7 +185,7 @@ export class Resyncer<In> {
     for (const [key, sequence] of snapshots) this.#tracker.set(key, sequence);
     // A resynced key the hook gave no sequence for starts counting again at its next message;
     // comparing against the old number would report the same gap (and resync) forever.
-    for (const key of this.#resyncedKeys(topics)) if (!snapshots.has(key)) this.#tracker.delete(key);
+    for (const key of keys) if (!snapshots.has(key)) this.#tracker.delete(key);
     this.#held.clear();
     this.#holding = false;
     let replayed = 0;
@@ -203,17 +204,26 @@ export class Resyncer<In> {
     return { replayed, dropped: dropped.size };
   }
 
-  /** The tracker keys a resync of `topics` rebuilds: each topic, or the one key without `topicOf`. */
-  #resyncedKeys(topics: string[]): string[] {
-    return this.#options.topicOf !== undefined ? topics : [''];
+  /**
+   * The tracker keys a resync rebuilds: the one key without `topicOf`; the gapped key for a gap;
+   * after an open, every desired topic and every key among the held messages, because `topicOf`
+   * need not return the desired topic names (streams named in the URL, aliases) and a snapshot
+   * that skipped such a key would let messages it already contains through.
+   */
+  #resyncedKeys(reason: ResyncReason, topics: string[], items: readonly Held<In>[]): string[] {
+    if (this.#options.topicOf === undefined) return [''];
+    if (reason === 'gap') return topics;
+    const keys = new Set(topics);
+    for (const item of items) if (!Number.isNaN(item.first)) keys.add(item.key);
+    return [...keys];
   }
 
-  #snapshots(result: ResyncResult | void, topics: string[]): Map<string, number> {
+  #snapshots(result: ResyncResult | void, keys: string[]): Map<string, number> {
     const snapshots = new Map<string, number>();
     if (result === undefined || result === null) return snapshots;
     const perTopic = this.#options.topicOf !== undefined;
     if (typeof result.sequence === 'number') {
-      for (const key of this.#resyncedKeys(topics)) snapshots.set(key, result.sequence);
+      for (const key of keys) snapshots.set(key, result.sequence);
     }
     for (const [key, sequence] of Object.entries(result.sequences ?? {})) snapshots.set(perTopic ? key : '', sequence);
     return snapshots;

@@ -487,3 +487,31 @@ describe('a listener that replaces the socket during replay', () => {
     ]);
   });
 });
+
+describe('a snapshot after open when topicOf names differ from the desired topics', () => {
+  it('covers every key among the held messages, not only the desired topic names', async () => {
+    // Streams named in the URL (or aliases) leave `topics` empty while topicOf still names them.
+    const feed = await createFeedServer({ dialect: 'json', messagesPerSecond: 0, requireSubscribe: false, topics: ['a'] });
+    cleanups.push(() => feed.close());
+    const replica = new Replica();
+    const stream = openStream(feed, {
+      topics: [],
+      resync: async () => {
+        await sleep(60); // a1..a3 arrive meanwhile and are held
+        const sequence = position(feed, 'a');
+        replica.reset('a', sequence);
+        return { sequence };
+      },
+    });
+    stream.on('message', (m) => replica.apply(m));
+    stream.start();
+    await waitForEvent(stream, 'open');
+    for (let i = 0; i < 3; i++) feed.publish('a');
+    const resynced = await waitForEvent(stream, 'resynced');
+    expect(resynced).toMatchObject({ replayed: 0, dropped: 3 });
+    feed.publish('a');
+    await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 4);
+    expect(replica.delivered.get('a')).toEqual([4]);
+    expect(replica.violations).toEqual([]);
+  });
+});
