@@ -1,4 +1,4 @@
-import type { FeedFaults } from './faults.js';
+import { validateStopOptions, type FeedFaults } from './faults.js';
 import { check } from './options.js';
 
 /** What the HTTP control surface can reach. */
@@ -43,8 +43,9 @@ export const CONTROL_ACTIONS: Readonly<Record<string, Action>> = Object.freeze({
     // Over HTTP a stopped server could never hear /control/restart, so insist on a timed restart.
     const restartAfterMs = b.restartAfterMs as number;
     check('restartAfterMs', restartAfterMs, Number.isFinite(restartAfterMs) && restartAfterMs >= 0, 'a finite number >= 0 (a stopped server cannot receive /control/restart)');
-    const code = b.code as number | undefined;
-    return { afterResponse: () => void t.faults.stop({ code, restartAfterMs }) };
+    const options = { code: b.code as number | undefined, restartAfterMs };
+    validateStopOptions(options); // now, while a 400 can still be answered
+    return { afterResponse: () => void t.faults.stop(options).catch(() => undefined) };
   },
   staleSnapshot: (t, b) => done(t.faults.staleSnapshot(b.count as number | undefined)),
   shutdownNotice: (t) => done(t.faults.shutdownNotice()),

@@ -172,8 +172,12 @@ export class FeedFaults {
     this.#flap = { openMs, remaining: count };
   }
 
-  /** Closes the listener and every connection (abruptly unless `code`); connects are refused until restart(). */
+  /**
+   * Closes the listener and every connection (abruptly unless `code`); connects are refused until restart().
+   * @throws TypeError (synchronously) for an unsendable `code` or a bad `restartAfterMs`.
+   */
   stop(options: StopOptions = {}): Promise<void> {
+    validateStopOptions(options);
     return this.#host.stop(options);
   }
 
@@ -282,6 +286,17 @@ export class FeedFaults {
     if (this.#forcedHeartbeatMs === intervalMs) return;
     this.#forcedHeartbeatMs = intervalMs;
     this.#host.heartbeatsChanged();
+  }
+}
+
+/**
+ * Checks stop() options before anything is torn down.
+ * @throws TypeError naming the field and the value.
+ */
+export function validateStopOptions({ code, restartAfterMs }: StopOptions): void {
+  if (code !== undefined) check('code', code, isSendableCloseCode(code), 'a close code from 1000-1003, 1007-1014 or 3000-4999');
+  if (restartAfterMs !== undefined) {
+    check('restartAfterMs', restartAfterMs, Number.isFinite(restartAfterMs) && restartAfterMs >= 0, 'a finite number >= 0');
   }
 }
 

@@ -642,6 +642,8 @@ describe('HTTP control surface', () => {
     const bad = await control(feed, 'rejectHandshakes', { status: 99 });
     expect(bad).toEqual({ status: 400, json: { ok: false, action: 'rejectHandshakes', error: 'Expected `status` to be an HTTP status from 300 to 599, got 99.' } });
     expect((await control(feed, 'stop', {})).json.error).toContain('restartAfterMs');
+    expect(await control(feed, 'stop', { restartAfterMs: 10, code: 1006 })).toMatchObject({ status: 400, json: { error: expect.stringContaining('`code`') } });
+    expect(feed.state().listening).toBe(true);
     const notJson = await fetch(`${feed.httpUrl}/control/gap`, { method: 'POST', body: '{oops' });
     expect(notJson.status).toBe(400);
     expect((await fetch(`${feed.httpUrl}/elsewhere`)).status).toBe(404);
