@@ -235,7 +235,8 @@ export class LivenessMonitor {
     const threshold = this.staleThresholdMs;
     if (threshold !== undefined) smallest = threshold;
     const { heartbeat, topicStaleAfterMs } = this.#config;
-    if (heartbeat !== false) smallest = Math.min(smallest, heartbeat.intervalMs, heartbeat.timeoutMs);
+    // Only silences are sampled; the ping timeout runs from an exact timestamp, so it sets no resolution.
+    if (heartbeat !== false) smallest = Math.min(smallest, heartbeat.intervalMs);
     if (topicStaleAfterMs !== false) smallest = Math.min(smallest, topicStaleAfterMs);
     return Math.max(MIN_RESOLUTION_MS, smallest / SAMPLES_PER_THRESHOLD);
   }

@@ -108,9 +108,9 @@ describe('heartbeats', () => {
     const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
     monitor.start();
     clock.advance(1_200);
-    monitor.frames++; // the pong, seen by the next sample at 1225
+    monitor.frames++; // the pong, seen by the next sample at 1250 (samples every 1000 / 20 ms)
     clock.advance(1_100);
-    expect(log).toEqual(['ping@1000', 'ping@2225']);
+    expect(log).toEqual(['ping@1000', 'ping@2250']);
   });
 
   it('does not ping while frames flow', () => {
@@ -204,5 +204,27 @@ describe('adaptive staleness right after warm-up', () => {
     clock.advance(200);
     expect(log).toHaveLength(1);
     expect(Number(log[0]!.replace('dead:data@', ''))).toBeLessThanOrEqual(110 + 100 + 5);
+  });
+});
+
+describe('timer budget', () => {
+  it('with the default thresholds an idle-but-healthy stream arms about 1.33 timers per second', () => {
+    const clock = new FakeClock();
+    let armed = 0;
+    const counting = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => { armed++; return clock.setTimeout(fn, ms); }, clearTimeout: (h: unknown) => clock.clearTimeout(h) };
+    const monitor = new LivenessMonitor(
+      { staleness: { mode: 'fixed', ms: 30_000 }, heartbeat: { intervalMs: 15_000, timeoutMs: 10_000 }, topicStaleAfterMs: false },
+      counting,
+      { ping: () => {}, dead: () => { throw new Error('not expected'); }, topicSilent: () => {} },
+    );
+    monitor.start();
+    for (let second = 0; second < 60; second++) {
+      clock.advance(1_000);
+      monitor.recordData();
+      monitor.frames++;
+    }
+    monitor.stop();
+    expect(armed / 60).toBeGreaterThan(1.2);
+    expect(armed / 60).toBeLessThan(1.45);
   });
 });
