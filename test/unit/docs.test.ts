@@ -45,10 +45,10 @@ describe('docs/options.md', () => {
   });
 
   it.each([
-    ['backoff', 'BackoffOptions', DEFAULTS.backoff],
-    ['storm', 'StormOptions', DEFAULTS.storm],
-    ['heartbeat', 'HeartbeatOptions', undefined],
-  ] as const)('documents every field of %s', (group, type) => {
+    ['backoff', 'BackoffOptions'],
+    ['storm', 'StormOptions'],
+    ['heartbeat', 'HeartbeatOptions'],
+  ])('documents every field of %s', (group, type) => {
     for (const field of membersOf(source, type)) {
       const named = rows.has(`${group}.${field}`) || (group === 'heartbeat' && (field === 'intervalMs' || field === 'timeoutMs'));
       expect(named, `${group}.${field}`).toBe(true);

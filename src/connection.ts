@@ -1,0 +1,177 @@
+import { describe, ResilientStreamError } from './errors.js';
+import { redactText, redactUrl } from './redact.js';
+import { Transport, type TransportHandlers } from './transport.js';
+import type { ResolvedOptions } from './resolve-options.js';
+
+/** Why a connection ended, as the conductor's one teardown path needs to know it. */
+export interface ConnectionEnd {
+  readonly error: ResilientStreamError;
+  readonly code?: number;
+  readonly reason?: string;
+  readonly status?: number;
+  readonly wasClean?: boolean;
+  /** Dial again without a delay (reconnect(), coming online). */
+  readonly isImmediate?: boolean;
+}
+
+/** What a connection reports to the stream that owns it. */
+export interface ConnectionHost {
+  /** The generation of the stream's current connection; any other generation is ignored. */
+  readonly generation: number;
+  opened(connection: Connection): void;
+  /** One inbound frame (the hot path). */
+  received(data: string | Uint8Array, byteLength: number): void;
+  /** A protocol ping or pong frame arrived. */
+  controlFrame(): void;
+  /** The dial failed (already a typed error) or an open socket closed. */
+  ended(connection: Connection, end: ConnectionEnd): void;
+}
+
+type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock'>;
+
+/**
+ * One dial and, if it opens, one socket: resolves the url, enforces the connect deadline, turns
+ * the platform's failures into typed errors with redacted urls, and falls silent for good when
+ * disposed. The stream makes a new one, with a new generation number, for every attempt.
+ */
+export class Connection {
+  readonly generation: number;
+  readonly attempt: number;
+  /** Aborts when this connection is torn down; handed to the url function and resync hook. */
+  readonly abort = new AbortController();
+  /** Epoch ms when the socket opened, or undefined while dialing. */
+  openedAt: number | undefined;
+  /** The redacted url, safe for events and errors. */
+  url: string | undefined;
+  /** Called once the stream has torn this connection down (close() waits on it). */
+  onEnded: (() => void) | undefined;
+  readonly #options: DialOptions;
+  readonly #host: ConnectionHost;
+  #rawUrl: string | undefined;
+  #transport: Transport | undefined;
+  #connectTimer: unknown;
+  #rejection: { status: number; retryAfterMs: number | undefined } | undefined;
+
+  constructor(generation: number, attempt: number, options: DialOptions, host: ConnectionHost) {
+    this.generation = generation;
+    this.attempt = attempt;
+    this.#options = options;
+    this.#host = host;
+  }
+
+  /** The socket, once the url is resolved. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** Starts the connect deadline and the dial. */
+  dial(): void {
+    const { clock, connectTimeoutMs } = this.#options;
+    this.#connectTimer = clock.setTimeout(() => this.#timedOut(), connectTimeoutMs);
+    void this.#dial();
+  }
+
+  /** Stops the deadline, aborts the signal and cuts the socket. Called only by the stream's teardown. */
+  dispose(reason: unknown): void {
+    this.#clearConnectTimer();
+    this.abort.abort(reason);
+    this.#transport?.dispose();
+  }
+
+  /** Removes the dialed url's secrets from a text. */
+  redact(text: string): string {
+    return this.#rawUrl === undefined ? text : redactText(text, this.#rawUrl);
+  }
+
+  get #isCurrent(): boolean {
+    return this.generation === this.#host.generation;
+  }
+
+  async #dial(): Promise<void> {
+    const { url, protocols, WebSocket, clientOptions } = this.#options;
+    try {
+      const resolved = typeof url === 'function'
+        ? await url({ attempt: this.attempt, isReconnect: this.attempt > 0, signal: this.abort.signal })
+        : url;
+      if (!this.#isCurrent) return;
+      this.#rawUrl = String(resolved);
+      this.url = redactUrl(this.#rawUrl);
+      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, clientOptions, this.#handlers());
+    } catch (cause) {
+      if (!this.#isCurrent) return;
+      const error = new ResilientStreamError('RS_CONNECT_FAILED', `Could not dial ${this.url ?? 'the url'}: ${this.redact(describe(cause))}`,
+        { cause: this.#redactCause(cause) });
+      this.#host.ended(this, { error });
+    }
+  }
+
+  #handlers(): TransportHandlers {
+    const host = this.#host;
+    const generation = this.generation;
+    return {
+      onOpen: () => {
+        if (!this.#isCurrent) return;
+        this.#clearConnectTimer();
+        this.openedAt = this.#options.clock.now();
+        host.opened(this);
+      },
+      onMessage: (data, byteLength) => {
+        if (generation === host.generation) host.received(data, byteLength);
+      },
+      onControlFrame: () => {
+        if (this.#isCurrent) host.controlFrame();
+      },
+      onClose: (code, reason, wasClean) => {
+        if (this.#isCurrent) this.#closed(code, reason, wasClean);
+      },
+      onError: (error) => {
+        if (this.#isCurrent && this.openedAt === undefined) this.#failed(error);
+      },
+      onHandshakeRejected: (status, retryAfterMs) => {
+        if (this.#isCurrent) this.#rejection = { status, retryAfterMs };
+      },
+    };
+  }
+
+  #closed(code: number, reason: string, wasClean: boolean): void {
+    if (this.openedAt === undefined) {
+      this.#failed(new Error(`closed with code ${code} before opening`));
+      return;
+    }
+    const error = new ResilientStreamError('RS_CONNECT_FAILED', `The connection to ${this.url} closed with code ${code}${reason ? ` (${reason})` : ''}.`);
+    this.#host.ended(this, { error, code, reason, wasClean });
+  }
+
+  #failed(cause: Error): void {
+    const url = this.url ?? 'the url';
+    const rejection = this.#rejection;
+    const error = rejection === undefined
+      ? new ResilientStreamError('RS_CONNECT_FAILED', `Could not connect to ${url}: ${this.redact(cause.message)}`, { cause: this.#redactCause(cause) })
+      : new ResilientStreamError('RS_HANDSHAKE_REJECTED', `The server refused the WebSocket handshake with ${url}: HTTP ${rejection.status}.`, {
+          cause: this.#redactCause(cause), status: rejection.status, retryAfterMs: rejection.retryAfterMs });
+    this.#host.ended(this, { error, status: error.status });
+  }
+
+  #timedOut(): void {
+    this.#connectTimer = undefined;
+    if (!this.#isCurrent || this.openedAt !== undefined) return;
+    const message = `Expected the handshake with ${this.url ?? 'the url'} to finish within ${this.#options.connectTimeoutMs} ms (connectTimeoutMs).`;
+    this.#host.ended(this, { error: new ResilientStreamError('RS_CONNECT_TIMEOUT', message) });
+  }
+
+  /** A cause whose message quotes the url is replaced by a copy without the secrets. */
+  #redactCause(cause: unknown): unknown {
+    if (!(cause instanceof Error)) return cause;
+    const message = this.redact(cause.message);
+    if (message === cause.message) return cause;
+    const copy = new Error(message);
+    copy.name = cause.name;
+    return copy;
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer === undefined) return;
+    this.#options.clock.clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+  }
+}

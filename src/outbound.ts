@@ -1,0 +1,113 @@
+import { describe, ResilientStreamError } from './errors.js';
+import { SendQueue } from './send-queue.js';
+import type { ResolvedOptions } from './resolve-options.js';
+import type { Transport } from './transport.js';
+
+/** What the outbound side asks of the stream. */
+export interface OutboundHost {
+  error(error: ResilientStreamError): void;
+  /** Report the error and replace the socket. */
+  recycle(error: ResilientStreamError): void;
+}
+
+/** The dial a subscription belongs to. */
+export interface SubscribeTarget {
+  readonly transport: Transport | undefined;
+  readonly attempt: number;
+  /** False once the socket was replaced: the hook's answer must not be sent then. */
+  isCurrent(): boolean;
+}
+
+type OutboundOptions<Out> = Pick<ResolvedOptions<unknown, Out>, 'encode' | 'sendQueue' | 'subscribe' | 'unsubscribe' | 'clock'>;
+
+/**
+ * Everything the stream sends: encoded application messages, the bounded queue for messages sent
+ * while not open, and the subscribe/unsubscribe hooks' messages.
+ */
+export class Outbound<Out> {
+  readonly #options: OutboundOptions<Out>;
+  readonly #host: OutboundHost;
+  readonly #queue: SendQueue<Out> | undefined;
+  #sent = 0;
+
+  constructor(options: OutboundOptions<Out>, host: OutboundHost) {
+    this.#options = options;
+    this.#host = host;
+    this.#queue = options.sendQueue === false ? undefined : new SendQueue<Out>(options.sendQueue);
+  }
+
+  /** Counters for health(). */
+  counts(): { messagesSent: number; queued: number; dropped: number } {
+    return { messagesSent: this.#sent, queued: this.#queue?.size ?? 0, dropped: this.#queue?.dropped ?? 0 };
+  }
+
+  /** Keeps `message` for the next open; false when queueing is disabled. */
+  enqueue(message: Out): boolean {
+    if (this.#queue === undefined) return false;
+    this.#queue.push(message, this.#options.clock.now());
+    return true;
+  }
+
+  /** Encodes and sends one message; false (and an `error`) if it cannot. */
+  write(transport: Transport, message: Out): boolean {
+    let frame;
+    try {
+      frame = this.#options.encode(message);
+    } catch (cause) {
+      this.#host.error(new ResilientStreamError('RS_ENCODE', `Could not encode a message: ${describe(cause)}`, { cause }));
+      return false;
+    }
+    try {
+      transport.send(frame);
+    } catch (cause) {
+      this.#host.error(new ResilientStreamError('RS_CONNECT_FAILED', `Could not send on the socket: ${describe(cause)}`, { cause }));
+      return false;
+    }
+    this.#sent++;
+    return true;
+  }
+
+  /** Sends every queued, unexpired message in order. */
+  flush(transport: Transport): void {
+    if (this.#queue === undefined || this.#queue.size === 0) return;
+    for (const message of this.#queue.drain(this.#options.clock.now())) this.write(transport, message);
+  }
+
+  /** Forgets queued messages (close()). */
+  clear(): void {
+    this.#queue?.clear();
+  }
+
+  /** Sends the subscribe hook's messages for `topics`; false if the socket was replaced or the hook failed. */
+  async subscribe(topics: string[], target: SubscribeTarget, isOpening = false): Promise<boolean> {
+    const hook = this.#options.subscribe;
+    if (hook === undefined || (topics.length === 0 && !isOpening)) return target.isCurrent();
+    try {
+      const messages = await hook({ topics, attempt: target.attempt, isReconnect: target.attempt > 0 });
+      if (!target.isCurrent() || target.transport === undefined) return false;
+      this.#writeAll(target.transport, messages);
+      return true;
+    } catch (cause) {
+      if (!target.isCurrent()) return false;
+      this.#host.recycle(new ResilientStreamError('RS_SUBSCRIBE', `The subscribe hook failed for ${topics.join(', ')}: ${describe(cause)}`, { cause }));
+      return false;
+    }
+  }
+
+  /** Sends the unsubscribe hook's messages for `topics`; a failure is reported, nothing more. */
+  unsubscribe(topics: string[], transport: Transport | undefined): void {
+    const hook = this.#options.unsubscribe;
+    if (hook === undefined || transport === undefined) return;
+    try {
+      this.#writeAll(transport, hook({ topics }));
+    } catch (cause) {
+      this.#host.error(new ResilientStreamError('RS_SUBSCRIBE', `The unsubscribe hook failed for ${topics.join(', ')}: ${describe(cause)}`, { cause }));
+    }
+  }
+
+  #writeAll(transport: Transport, messages: Out | Out[] | undefined): void {
+    if (messages === undefined) return;
+    if (Array.isArray(messages)) for (const message of messages) this.write(transport, message);
+    else this.write(transport, messages);
+  }
+}
