@@ -16,6 +16,9 @@ import { Publisher } from './publisher.js';
 import { seededRandom } from './random.js';
 import { Waiters } from './wait.js';
 
+/** Interval of the heartbeats heartbeatsOnly() forces on when `heartbeatIntervalMs` is false (Kraken sends about one a second). */
+const DEFAULT_FORCED_HEARTBEAT_MS = 1000;
+
 /** How long stop({ code }) waits for clients to answer the close frame before cutting them off. */
 const GRACEFUL_CLOSE_MS = 1000;
 
@@ -47,7 +50,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
     const random = seededRandom(this.options.seed);
     this.#dialect = this.options.dialect === 'binance' ? new BinanceDialect(random) : new JsonDialect(random);
     const { heartbeatIntervalMs } = this.options;
-    this.faults = new FeedFaults(this.#faultHost(), heartbeatIntervalMs === false ? 1000 : heartbeatIntervalMs);
+    this.faults = new FeedFaults(this.#faultHost(), heartbeatIntervalMs === false ? DEFAULT_FORCED_HEARTBEAT_MS : heartbeatIntervalMs);
     const connections = (): Iterable<FeedConnection> => this.#gateway.connections.values();
     this.#publisher = new Publisher({ options: this.options, dialect: this.#dialect, faults: this.faults, connections });
     this.#gateway = new Gateway({
