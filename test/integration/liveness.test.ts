@@ -160,6 +160,35 @@ describe('heartbeats and half-open sockets', () => {
   });
 });
 
+describe('nothing delivered before a fault is lost or doubled', () => {
+  it.each([
+    ['freeze', 'stale', (feed: FeedServer) => feed.faults.freeze()],
+    ['drop', 'close', (feed: FeedServer) => feed.faults.drop()],
+    ['closeAll 1011', 'close', (feed: FeedServer) => feed.faults.closeAll(1011, 'crash')],
+    ['dropTopic', 'stale', (feed: FeedServer) => feed.faults.dropTopic('a')],
+  ] as const)('%s: the delivered sequence is exactly what was published up to the fault, then recovers', async (_name, detection, inject) => {
+    const feed = await openFeed({ messagesPerSecond: 200 });
+    const stream = jsonStream(feed, {
+      topics: ['a'],
+      staleAfterMs: 400,
+      topicStaleAfterMs: 300,
+      heartbeat: { intervalMs: 150, timeoutMs: 150 },
+    }).start();
+    const delivered = collect(stream, 'a');
+    await waitForEvent(stream, 'message', () => delivered.length >= 20, 5_000);
+    let upToFault: number[] = [];
+    // Snapshot at the moment of detection, before any resubscribe or reconnect brings new data.
+    const detected = waitForEvent(stream, detection, () => { upToFault = [...delivered]; return true; }, 3_000);
+    inject(feed);
+    await detected;
+    expectContiguousPrefix(upToFault, publishedSeqs(feed, 'a'));
+    const countBefore = delivered.length;
+    await waitForEvent(stream, 'message', () => delivered.length > countBefore + 5, 5_000);
+    expect(new Set(delivered).size).toBe(delivered.length);
+    expect(delivered).toEqual([...delivered].sort((x, y) => x - y));
+  });
+});
+
 describe('per-topic staleness', () => {
   it('resubscribes a topic that went silent while others flow, and it comes back', async () => {
     const feed = await openFeed({ messagesPerSecond: 100 });
