@@ -1,3 +1,19 @@
-// `resilient-stream/node`: Node-only helpers (health over HTTP, Prometheus text). Filled in by the
-// health-server work; kept as an entry so the build and exports map are in place.
-export {};
+/**
+ * `resilient-stream/node`: Node-only helpers. Health over HTTP for uptime monitors and
+ * Prometheus, and the pure renderers behind it for users who run their own server. Nothing here
+ * is imported by the main entry, which stays browser-safe.
+ *
+ * @example
+ * ```ts
+ * import { serveHealth } from 'resilient-stream/node';
+ * const health = await serveHealth({ binance: stream }, { port: 9464, staleAfterSeconds: 30 });
+ * // GET http://127.0.0.1:9464/health  -> 200 or 503 with JSON
+ * // GET http://127.0.0.1:9464/metrics -> Prometheus text
+ * await health.close();
+ * ```
+ */
+export { serveHealth, DEFAULT_STREAM_NAME } from './serve-health.js';
+export type { HealthServer, ServeHealthOptions } from './serve-health.js';
+export { toPrometheus, escapeLabelValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export { healthReport, reportStream } from './health-report.js';
+export type { HealthJudgement, HealthReport, HealthSource, StreamReport, TopicReport } from './health-report.js';
