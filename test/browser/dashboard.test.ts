@@ -55,9 +55,9 @@ describe.skipIf(SKIP_BROWSER)('browser dashboard example', () => {
   let page: Page;
 
   beforeAll(async () => {
+    browser = await launchChromium();
     await ensureBuilt();
     server = await startServer();
-    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     await page.goto(server.url);
   }, 150_000);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { delimiter, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,13 +153,21 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** A dynamic route of {@link serveStatic}. */
+export type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
- * Serves `mounts` (URL prefix → directory) read-only; `/` is `index`. Only files under a mounted
- * directory are reachable.
+ * Serves `mounts` (URL prefix → directory) read-only; `/` is `index`; `routes` (exact paths)
+ * answer first. Only files under a mounted directory are reachable.
  */
-export async function serveStatic(mounts: Record<string, string>, index: string): Promise<StaticServer> {
+export async function serveStatic(mounts: Record<string, string>, index: string, routes: Record<string, Route> = {}): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route !== undefined) {
+      route(req, res);
+      return;
+    }
     const file = path === '/' ? index : resolveMounted(mounts, path);
     if (file === undefined || !existsSync(file) || statSync(file).isDirectory()) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`No file for ${path}`);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,14 +14,22 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
   let context: BrowserContext | undefined;
   let page: Page;
   let feed: FeedServer | undefined;
+  /** Tokens handed out by the page's token endpoint, in order. */
+  let issued: string[] = [];
 
   beforeAll(async () => {
+    browser = await launchChromium();
     await ensureBuilt();
     site = await serveStatic({
       '/dist/': join(ROOT, 'dist'),
       '/fixtures/': join(ROOT, 'test/browser/fixtures'),
-    }, join(ROOT, 'test/browser/fixtures/harness.html'));
-    browser = await launchChromium();
+    }, join(ROOT, 'test/browser/fixtures/harness.html'), {
+      '/token': (req, res) => {
+        const token = `tok-${randomUUID()}`;
+        issued.push(token);
+        res.writeHead(req.method === 'POST' ? 200 : 405, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, expiresInMs: 60_000 }));
+      },
+    });
   }, 150_000);
 
   afterAll(async () => {
@@ -29,6 +38,7 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
   });
 
   beforeEach(async () => {
+    issued = [];
     context = await browser.newContext();
     page = await context.newPage();
     await page.goto(site.url);
@@ -181,6 +191,15 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
     await until('a reconnect', () => window.record.events.some((e) => e.name === 'open' && e.isReconnect === true));
   });
 
+  it('without heartbeat.ping, the heartbeat is only an inbound-silence deadline (browsers cannot send ping frames)', async () => {
+    // A healthy but quiet feed: nothing arrives after the subscribe ack, and nothing can ask for a sign of life.
+    const server = await startFeed({ messagesPerSecond: 0 });
+    await open({ url: server.url, staleAfterMs: false, heartbeat: { intervalMs: 300, timeoutMs: 300 } });
+    await until('a heartbeat stale event', () => window.record.events.some((e) => e.name === 'stale'));
+    expect((await eventsNamed('stale'))[0]).toMatchObject({ kind: 'heartbeat', thresholdMs: 600 });
+    expect(server.received.map((m) => m.data?.op)).not.toContain('ping');
+  });
+
   it('cuts the backoff wait short on pageshow and on visibilitychange to visible', async () => {
     const server = await startFeed();
     await open({ url: server.url, wakeJitterMs: 100, backoff: { initialDelayMs: 20_000, maxDelayMs: 20_000, jitter: 'none' } });
@@ -197,5 +216,25 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
     }
     const waits = await eventsNamed('reconnecting');
     expect(waits.map((e) => e.delayMs)).toEqual([20_000, 20_000]);
+  });
+
+  it('fetches a fresh token before every dial, retries a refused handshake and never shows a token', async () => {
+    const server = await startFeed();
+    server.faults.rejectHandshakes(401, { count: 1 });
+    await open({ url: server.url, tokenUrl: '/token', backoff: { initialDelayMs: 100, maxDelayMs: 300 } });
+    await until('open', () => window.streamState() === 'open');
+
+    expect(issued).toHaveLength(2);
+    expect(new Set(issued).size).toBe(2);
+    expect(server.connections.map((c) => new URL(c.url, 'http://x').searchParams.get('token'))).toEqual([issued[1]]);
+    // Browsers cannot see the 401: the refused upgrade is an error before open, without a status,
+    // so the default shouldReconnect (which stops on 401/403 under Node) dials again.
+    const errors = await eventsNamed('error');
+    expect(errors.map((e) => e.code)).toEqual(['RS_CONNECT_FAILED']);
+    expect(errors[0]).not.toHaveProperty('status');
+    expect(String(errors[0]!.message)).toContain('token=***');
+    expect(String((await eventsNamed('open'))[0]!.url)).toContain('token=***');
+    const everythingShown = JSON.stringify(await page.evaluate(() => window.record.events));
+    for (const token of issued) expect(everythingShown).not.toContain(token);
   });
 });
