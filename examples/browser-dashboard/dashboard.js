@@ -242,7 +242,7 @@ function renderHealth(stream, now) {
   $('uptime').textContent = health.connectedSince === null ? 'down' : seconds(now - health.connectedSince);
 }
 
-function tick(stream, expected) {
+function tick(expected) {
   view.rates.push(view.arrivals * (1000 / TICK_MS));
   view.arrivals = 0;
   if (view.rates.length > WINDOW_MS / TICK_MS) view.rates.shift();
@@ -274,7 +274,7 @@ async function main() {
   // Exposed for the browser tests and for poking at it from the console.
   window.dashboard = { stream, view };
   stream.start();
-  setInterval(() => tick(stream, expected), TICK_MS);
+  setInterval(() => tick(expected), TICK_MS);
   frame(stream);
 }
 
