@@ -47,7 +47,7 @@ function openBook(feed: FeedServer) {
 }
 
 /** Waits until the local book has caught up with the server's (nothing is being published). */
-async function caughtUp(feed: FeedServer, book: LocalOrderBook, stream: ResilientStream<unknown, unknown>): Promise<void> {
+async function caughtUp(feed: FeedServer, book: LocalOrderBook, stream: { readonly state: string }): Promise<void> {
   const target = feed.book(SYMBOL).lastUpdateId;
   for (let i = 0; i < 500; i++) {
     if (stream.state === 'open' && book.lastUpdateId === target) return;
