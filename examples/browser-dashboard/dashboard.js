@@ -18,22 +18,25 @@ const OPTIONS = {
   storm: { maxReconnects: 3, windowMs: 15_000 },
 };
 
-/** The buttons: feed-server control actions (POST /control/<action>) with their JSON bodies. */
+/**
+ * The buttons: feed-server control actions (POST /control/<action>) with their JSON bodies.
+ * Flap and refusals only touch new connections, so those buttons also drop the current one.
+ */
 const FAULTS = [
   { group: 'Data', items: [
-    { id: 'stall', label: 'Stall', action: 'stall', hint: 'Data stops; the socket stays up and still answers pings. Only staleness can see it.' },
-    { id: 'resume', label: 'Resume', action: 'resume', hint: 'Data flows again from the current sequence.' },
-    { id: 'gap', label: 'Gap', action: 'gap', body: { count: 5 }, hint: 'Skip 5 sequence numbers: gap, then resync.' },
+    { id: 'stall', label: 'Stall', steps: [['stall']], hint: 'Data stops; the socket stays up and still answers pings. Only staleness can see it.' },
+    { id: 'resume', label: 'Resume', steps: [['resume']], hint: 'Data flows again from the current sequence.' },
+    { id: 'gap', label: 'Gap', steps: [['gap', { count: 5 }]], hint: 'Skip 5 sequence numbers: gap, then resync.' },
   ] },
   { group: 'Socket', items: [
-    { id: 'freeze', label: 'Freeze', action: 'freeze', hint: 'Half-open: nothing in, no pongs, no close. Heartbeat timeout.' },
-    { id: 'drop', label: 'Drop', action: 'drop', hint: 'Abrupt drop without a close frame (1006).' },
-    { id: 'close-1011', label: 'Close 1011', action: 'closeAll', body: { code: 1011, reason: 'internal error' }, hint: 'Server error close frame.' },
+    { id: 'freeze', label: 'Freeze', steps: [['freeze']], hint: 'Half-open: nothing in, no pongs, no close. Heartbeat timeout.' },
+    { id: 'drop', label: 'Drop', steps: [['drop']], hint: 'Abrupt drop without a close frame (1006).' },
+    { id: 'close-1011', label: 'Close 1011', steps: [['closeAll', { code: 1011, reason: 'internal error' }]], hint: 'Server error close frame.' },
   ] },
   { group: 'Storm', items: [
-    { id: 'flap', label: 'Flap ×8', action: 'flap', body: { openMs: 400, count: 8 }, hint: 'The next 8 connections die 400 ms after opening.' },
-    { id: 'reject', label: 'Reject ×6', action: 'rejectHandshakes', body: { status: 503, count: 6 }, hint: 'Refuse the next 6 handshakes with HTTP 503.' },
-    { id: 'clear', label: 'Clear all', action: 'clear', hint: 'Remove every fault.', quiet: true },
+    { id: 'flap', label: 'Flap ×8', steps: [['flap', { openMs: 400, count: 8 }], ['drop']], hint: 'Drop now, then the next 8 connections die 400 ms after opening.' },
+    { id: 'reject', label: 'Reject ×6', steps: [['rejectHandshakes', { status: 503, count: 6 }], ['drop']], hint: 'Drop now, then refuse the next 6 handshakes with HTTP 503.' },
+    { id: 'clear', label: 'Clear all', steps: [['clear']], hint: 'Remove every fault.', quiet: true },
   ] },
 ];
 
@@ -121,16 +124,19 @@ function watch(stream) {
 
 async function inject(config, fault) {
   log('fault', `you: <b>${fault.label.toLowerCase()}</b>`, fault.hint);
-  try {
-    const response = await fetch(`${config.controlUrl}/control/${fault.action}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(fault.body ?? {}),
-    });
-    const answer = await response.json();
-    if (!answer.ok) log('error', `feed refused ${fault.action}`, answer.error);
-  } catch (error) {
-    log('error', `could not reach the feed's control surface`, String(error));
+  for (const [action, body = {}] of fault.steps) {
+    try {
+      const response = await fetch(`${config.controlUrl}/control/${action}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json();
+      if (!answer.ok) log('error', `the feed refused ${action}`, answer.error);
+    } catch (error) {
+      log('error', "could not reach the feed's control surface", String(error));
+      return;
+    }
   }
 }
 

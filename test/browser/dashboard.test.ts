@@ -94,6 +94,16 @@ describe.skipIf(SKIP_BROWSER)('browser dashboard example', () => {
     expect(Number(await text('#reconnect-count'))).toBeGreaterThanOrEqual(1);
   });
 
+  it('raises the storm alert when handshakes keep being refused (Reject ×6)', async () => {
+    await waitFor('#state-pill[data-state="open"]');
+    await page.click('[data-fault="reject"]');
+    await waitFor('#storm-chip[data-active="true"]', 15_000);
+    expect(await text('.log-storm')).toMatch(/reconnect storm/);
+    expect(Number(await text('#storm-count'))).toBe(1);
+    await page.click('[data-fault="clear"]');
+    await waitFor('#state-pill[data-state="open"]', 15_000);
+  });
+
   it('renders a stall as data staleness, then the recovery after Resume', async () => {
     await waitFor('#state-pill[data-state="open"]');
     await page.click('[data-fault="stall"]');
