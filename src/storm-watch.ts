@@ -76,9 +76,14 @@ export class StormWatch {
     }, windowMs);
   }
 
-  /** Releases the timer (close()). */
+  /**
+   * The stream closed: releases the timer and forgets any storm without a `stormEnd` (nothing
+   * calmed down, the stream is simply gone), so `health().storm` and the metrics built on it do
+   * not report a closed stream as storming forever.
+   */
   stop(): void {
     this.#stopCalmTimer();
+    this.#detector?.reset();
   }
 
   #stopCalmTimer(): void {

@@ -120,6 +120,19 @@ describe('a flapping server', () => {
     expect(recorder.of('storm')).toHaveLength(1);
   });
 
+  it('does not report a closed stream as storming', async () => {
+    const feed = await openFeed();
+    feed.faults.flap({ openMs: 30 });
+    const stream = openStream(feed);
+    const recorder = new EventRecorder(stream, ['stormEnd']);
+    stream.start();
+    await waitForEvent(stream, 'storm');
+    expect(stream.health().storm).toBe(true);
+    await stream.close();
+    expect(stream.health()).toMatchObject({ state: 'closed', storm: false });
+    expect(recorder.of('stormEnd')).toEqual([]); // closing is not calm
+  });
+
   it('stays silent when storm alerts are disabled', async () => {
     const feed = await openFeed();
     feed.faults.flap({ openMs: 30 });

@@ -132,6 +132,17 @@ describe('StormWatch calm period', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('forgets an active storm on stop(), without a stormEnd', () => {
+    const { clock, watch, ends, flap } = setup();
+    for (let i = 0; i < 3; i++) flap();
+    watch.opened();
+    watch.stop();
+    expect(watch.active).toBe(false);
+    expect(watch.cooldownMs()).toBe(0);
+    clock.advance(5_000);
+    expect(ends).toEqual([]);
+  });
+
   it('raises a second storm after the first one ended', () => {
     const { clock, watch, storms, ends, flap } = setup();
     for (let i = 0; i < 3; i++) flap();
