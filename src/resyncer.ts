@@ -74,7 +74,7 @@ export class Resyncer<In> {
 
   /** The socket is gone: abort a running hook and forget what was held. */
   cancel(): void {
-    this.#abort?.abort(new ResilientStreamError('RS_RESYNC', 'The socket was replaced while the resync hook ran.'));
+    this.#abort?.abort(new ResilientStreamError('RS_RESYNC', 'The socket closed while the resync hook ran (it was replaced, or close() was called).'));
     this.#abort = undefined;
     this.#holding = false;
     this.#held.clear();

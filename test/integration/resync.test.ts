@@ -347,6 +347,7 @@ describe('the resync signal', () => {
     expect(context.signal.aborted).toBe(false);
     await stream.close();
     expect(context.signal.aborted).toBe(true);
+    expect((context.signal.reason as ResilientStreamError).message).toMatch(/close\(\) was called/);
     expect(stream.state).toBe('closed');
     expect(stream.errors).toEqual([]);
   });
