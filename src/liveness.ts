@@ -5,8 +5,8 @@ import type { Staleness } from './resolve-options.js';
 
 /** What the monitor asks of its owner; it never sees the stream itself. */
 export interface LivenessCallbacks {
-  /** Send a heartbeat ping now (protocol frame or application message). */
-  ping(): void;
+  /** Send a heartbeat ping now (protocol frame or application message); false if nothing could be sent. */
+  ping(): boolean;
   /** Data or heartbeat deadline passed: the socket must be recycled. */
   dead(event: StaleEvent): void;
   /** A topic went silent: resubscribe it (`final` false) or recycle the socket (`final` true). */
@@ -204,8 +204,10 @@ export class LivenessMonitor {
     if (heartbeat === false) return true;
     if (this.#pingSentAt === undefined) {
       if (now - this.#lastFrameAt >= heartbeat.intervalMs) {
-        this.#pingSentAt = now;
-        this.#callbacks.ping();
+        // A socket that cannot be asked (a browser without heartbeat.ping) is not judged by the
+        // heartbeat at all: silence alone is not death; data staleness still applies.
+        if (this.#callbacks.ping()) this.#pingSentAt = now;
+        else this.#lastFrameAt = now;
       }
       return this.#running;
     }

@@ -18,22 +18,25 @@ type Target = {
  * workers) and does nothing elsewhere (Node). Returns the function that removes every listener.
  */
 export function watchPlatform(callbacks: PlatformCallbacks): () => void {
-  const target = globalThis as unknown as Partial<Target> & { document?: Partial<Target> & { visibilityState?: string } };
-  if (typeof target.addEventListener !== 'function' || typeof target.removeEventListener !== 'function') return () => {};
+  const scope = globalThis as unknown as Partial<Target> & { document?: Partial<Target> & { visibilityState?: string } };
+  if (typeof scope.addEventListener !== 'function' || typeof scope.removeEventListener !== 'function') return () => {};
+  // Keep the very targets and functions used to subscribe, so cleanup works whatever happens to globals later.
+  const window: Target = { addEventListener: scope.addEventListener.bind(scope), removeEventListener: scope.removeEventListener.bind(scope) };
+  const document = scope.document;
   const onOffline = (): void => callbacks.offline();
   const onOnline = (): void => callbacks.online();
   const onVisibility = (): void => {
-    if (target.document?.visibilityState === 'visible') callbacks.wake();
+    if (document?.visibilityState === 'visible') callbacks.wake();
   };
   const onPageShow = (): void => callbacks.wake();
-  target.addEventListener('offline', onOffline);
-  target.addEventListener('online', onOnline);
-  target.addEventListener('pageshow', onPageShow);
-  target.document?.addEventListener?.('visibilitychange', onVisibility);
+  window.addEventListener('offline', onOffline);
+  window.addEventListener('online', onOnline);
+  window.addEventListener('pageshow', onPageShow);
+  document?.addEventListener?.('visibilitychange', onVisibility);
   return () => {
-    target.removeEventListener!('offline', onOffline);
-    target.removeEventListener!('online', onOnline);
-    target.removeEventListener!('pageshow', onPageShow);
-    target.document?.removeEventListener?.('visibilitychange', onVisibility);
+    window.removeEventListener('offline', onOffline);
+    window.removeEventListener('online', onOnline);
+    window.removeEventListener('pageshow', onPageShow);
+    document?.removeEventListener?.('visibilitychange', onVisibility);
   };
 }

@@ -50,6 +50,8 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   #skipWait: (() => void) | undefined;
   #wakeTimer: unknown;
   #pendingImmediate = false;
+  /** The network came back or the page woke while a dial was in flight: if it fails, retry soon. */
+  #wokeWhileDialing = false;
   #isClosing = false;
   #closing: Promise<void> | undefined;
   #unwatchPlatform: (() => void) | undefined;
@@ -219,7 +221,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
         onFailedAttempt: ({ error }) => this.#waitBeforeRetry(error, loop.signal),
       });
     } catch (error) {
-      if (loop.signal.aborted || this.#isClosing) return;
+      if (loop.signal.aborted || this.#isClosing || this.#state === 'failed') return;
       this.#fail(error instanceof ResilientStreamError ? error : new ResilientStreamError('RS_CONNECT_FAILED', describe(error), { cause: error }));
     }
   }
@@ -236,6 +238,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   }
 
   async #onOpen(connection: Connection): Promise<void> {
+    this.#wokeWhileDialing = false;
     const isReconnect = connection.attempt > 0;
     this.#emit('open', { attempt: connection.attempt, isReconnect, url: connection.url ?? '' });
     if (connection.generation !== this.#generation) return;
@@ -277,8 +280,16 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     }
     if (end.isImmediate === true) this.#pendingImmediate = true;
     connection.onEnded?.();
+    // Move the state now, not after p-retry's next microtask: in between, send() must queue
+    // rather than write to the dead socket, and health() must not say connected.
     if (isClosing) settle.resolve();
-    else settle.reject(verdict === undefined ? end.error : new AbortError(verdict));
+    else if (verdict === undefined) {
+      this.#transition('reconnecting', end.error.message);
+      settle.reject(end.error);
+    } else {
+      this.#fail(verdict);
+      settle.reject(new AbortError(verdict));
+    }
   }
 
   /** Whether to reconnect; returns the terminal error when not. Also advances the attempt counter. */
@@ -315,8 +326,8 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     this.#transition('reconnecting', error.message);
     // Record first: the attempt that starts a storm already gets the storm's cooldown.
     this.#storm.attempt();
-    const delayMs = this.#pendingImmediate ? 0 : this.#delayFor(attempt, error);
-    this.#pendingImmediate = false;
+    const delayMs = this.#pendingImmediate ? 0 : this.#wokeWhileDialing ? this.#wakeDelay() : this.#delayFor(attempt, error);
+    this.#pendingImmediate = this.#wokeWhileDialing = false;
     this.#emit('reconnecting', { attempt, delayMs, reason: error.message });
     if (signal.aborted) return;
     await new Promise<void>((resolve) => {
@@ -389,16 +400,20 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     if (this.#iterators.size !== 0) for (const iterator of this.#iterators) iterator.push(message);
   }
 
-  #ping(): void {
+  /** Sends a heartbeat ping; false when this socket cannot be asked (no ping frames, no `heartbeat.ping`). */
+  #ping(): boolean {
     const transport = this.#connection?.transport;
     const heartbeat = this.#options.heartbeat;
-    if (transport === undefined || heartbeat === false) return;
+    if (transport === undefined || heartbeat === false) return false;
     try {
       if (heartbeat.ping !== undefined) transport.send(this.#options.encode(heartbeat.ping()));
       else if (transport.canPing) transport.ping();
+      else return false;
     } catch (cause) {
       this.#emit('error', new ResilientStreamError('RS_ENCODE', `Could not send a heartbeat ping: ${describe(cause)}`, { cause }));
     }
+    // A ping that failed to send still arms the timeout: a socket that cannot take a write is dead.
+    return true;
   }
 
   #onDead(event: StaleEvent): void {
@@ -474,24 +489,31 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
         }
       },
       online: () => {
-        if (o.reconnectOnOnline && this.#state === 'reconnecting') this.#wakeSoon();
+        if (o.reconnectOnOnline) this.#wakeSoon();
       },
       wake: () => {
         if (o.checkOnWake) this.#liveness.check();
-        if (o.reconnectOnOnline && this.#state === 'reconnecting') this.#wakeSoon();
+        if (o.reconnectOnOnline) this.#wakeSoon();
       },
     });
   }
 
-  /** Cuts the backoff wait short after a small uniform delay, so a fleet does not dial at once. */
+  /**
+   * The network is back or the page woke: cut a backoff wait short after a small uniform delay (so
+   * a fleet does not dial in the same millisecond); during a dial, make its retry, if any, that short.
+   */
   #wakeSoon(): void {
-    const { clock, random, wakeJitterMs } = this.#options;
+    if (this.#state === 'connecting') this.#wokeWhileDialing = true;
     const skip = this.#skipWait;
-    if (skip === undefined || this.#wakeTimer !== undefined) return;
-    this.#wakeTimer = clock.setTimeout(() => {
+    if (this.#state !== 'reconnecting' || skip === undefined || this.#wakeTimer !== undefined) return;
+    this.#wakeTimer = this.#options.clock.setTimeout(() => {
       this.#wakeTimer = undefined;
       if (this.#skipWait === skip) skip();
-    }, random() * wakeJitterMs);
+    }, this.#wakeDelay());
+  }
+
+  #wakeDelay(): number {
+    return this.#options.random() * this.#options.wakeJitterMs;
   }
 }
 

@@ -191,12 +191,14 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
     await until('a reconnect', () => window.record.events.some((e) => e.name === 'open' && e.isReconnect === true));
   });
 
-  it('without heartbeat.ping, the heartbeat is only an inbound-silence deadline (browsers cannot send ping frames)', async () => {
+  it('without heartbeat.ping the heartbeat stands aside: a quiet, healthy feed is not recycled, and data staleness still protects', async () => {
     // A healthy but quiet feed: nothing arrives after the subscribe ack, and nothing can ask for a sign of life.
     const server = await startFeed({ messagesPerSecond: 0 });
-    await open({ url: server.url, staleAfterMs: false, heartbeat: { intervalMs: 300, timeoutMs: 300 } });
-    await until('a heartbeat stale event', () => window.record.events.some((e) => e.name === 'stale'));
-    expect((await eventsNamed('stale'))[0]).toMatchObject({ kind: 'heartbeat', thresholdMs: 600 });
+    await open({ url: server.url, staleAfterMs: 1_500, heartbeat: { intervalMs: 200, timeoutMs: 200 } });
+    await until('a data stale event', () => window.record.events.some((e) => e.name === 'stale'), 0, 5_000);
+    const stale = await eventsNamed('stale');
+    // Four heartbeat periods passed first without a verdict: only data staleness spoke.
+    expect(stale.map((e) => e.kind)).toEqual(['data']);
     expect(server.received.map((m) => m.data?.op)).not.toContain('ping');
   });
 

@@ -11,7 +11,7 @@ function setup(config: Partial<LivenessConfig> = {}) {
     { staleness: { mode: 'fixed', ms: 1_000 }, heartbeat: false, topicStaleAfterMs: false, ...config },
     clock,
     {
-      ping: () => log.push(`ping@${clock.now() - start}`),
+      ping: () => log.push(`ping@${clock.now() - start}`) > 0,
       dead: (event) => { stale.push(event); log.push(`dead:${event.kind}@${clock.now() - start}`); monitor.stop(); },
       topicSilent: (event, final) => { stale.push(event); log.push(`topic:${event.topic}:${final ? 'final' : 'resubscribe'}@${clock.now() - start}`); if (final) monitor.stop(); },
     },
@@ -124,6 +124,24 @@ describe('heartbeats', () => {
   });
 });
 
+describe('a socket that cannot be pinged', () => {
+  it('is not judged by the heartbeat: silence alone is not death (data staleness still applies)', () => {
+    const clock = new FakeClock();
+    const log: string[] = [];
+    const monitor = new LivenessMonitor(
+      { staleness: { mode: 'fixed', ms: 10_000 }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 }, topicStaleAfterMs: false },
+      clock,
+      { ping: () => { log.push('asked'); return false; }, dead: (event) => { log.push(`dead:${event.kind}`); monitor.stop(); }, topicSilent: () => {} },
+    );
+    monitor.start();
+    clock.advance(9_000);
+    expect(log.filter((entry) => entry.startsWith('dead'))).toEqual([]);
+    expect(log.filter((entry) => entry === 'asked').length).toBeLessThanOrEqual(9);
+    clock.advance(1_100);
+    expect(log.at(-1)).toBe('dead:data');
+  });
+});
+
 describe('per-topic staleness', () => {
   it('resubscribes a silent topic once, then recycles if it stays silent', () => {
     const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, topicStaleAfterMs: 1_000 });
@@ -215,7 +233,7 @@ describe('timer budget', () => {
     const monitor = new LivenessMonitor(
       { staleness: { mode: 'fixed', ms: 30_000 }, heartbeat: { intervalMs: 15_000, timeoutMs: 10_000 }, topicStaleAfterMs: false },
       counting,
-      { ping: () => {}, dead: () => { throw new Error('not expected'); }, topicSilent: () => {} },
+      { ping: () => true, dead: () => { throw new Error('not expected'); }, topicSilent: () => {} },
     );
     monitor.start();
     for (let second = 0; second < 60; second++) {
