@@ -23,6 +23,8 @@ export interface LivenessConfig {
 /** How finely arrivals are sampled: a fraction of the smallest threshold they are compared with. */
 const SAMPLES_PER_THRESHOLD = 20;
 const MIN_RESOLUTION_MS = 5;
+/** Coarsest sampling, so health() ages stay within a second even with every deadline off or long. */
+const MAX_RESOLUTION_MS = 1_000;
 /** A check this much later than planned means the host was asleep or throttled. */
 const LATE_SLACK_MS = 1_000;
 
@@ -240,7 +242,7 @@ export class LivenessMonitor {
     // Only silences are sampled; the ping timeout runs from an exact timestamp, so it sets no resolution.
     if (heartbeat !== false) smallest = Math.min(smallest, heartbeat.intervalMs);
     if (topicStaleAfterMs !== false) smallest = Math.min(smallest, topicStaleAfterMs);
-    return Math.max(MIN_RESOLUTION_MS, smallest / SAMPLES_PER_THRESHOLD);
+    return Math.min(MAX_RESOLUTION_MS, Math.max(MIN_RESOLUTION_MS, smallest / SAMPLES_PER_THRESHOLD));
   }
 
   #replan(now: number): void {
@@ -253,7 +255,6 @@ export class LivenessMonitor {
   #schedule(now: number): void {
     if (!this.#running) return;
     const resolution = this.#resolution();
-    if (resolution === Number.POSITIVE_INFINITY) return;
     let next = now + resolution;
     const threshold = this.staleThresholdMs;
     if (threshold !== undefined) next = Math.min(next, Math.max(this.#lastDataAt ?? 0, this.#openedAt) + threshold);

@@ -246,3 +246,20 @@ describe('timer budget', () => {
     expect(armed / 60).toBeLessThan(1.45);
   });
 });
+
+describe('message ages for health()', () => {
+  it('stay within a second even with every deadline off', () => {
+    const clock = new FakeClock();
+    const monitor = new LivenessMonitor({ staleness: { mode: 'off' }, heartbeat: false, topicStaleAfterMs: false }, clock,
+      { ping: () => true, dead: () => {}, topicSilent: () => {} });
+    monitor.start();
+    clock.advance(3_000);
+    monitor.recordData();
+    clock.advance(15_000); // a health scrape every 15 s
+    const age = clock.now() - monitor.lastDataAt()!;
+    expect(age).toBeGreaterThanOrEqual(14_000);
+    expect(age).toBeLessThanOrEqual(15_000);
+    monitor.stop();
+    expect(clock.pending).toBe(0);
+  });
+});
