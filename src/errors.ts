@@ -50,28 +50,25 @@ export class ResilientStreamError extends Error {
   /** What went wrong, as a stable code. */
   readonly code: ErrorCode;
   /** HTTP status of a refused handshake (RS_HANDSHAKE_REJECTED, and RS_FATAL_CLOSE caused by one). */
-  readonly status?: number;
+  declare readonly status?: number;
   /** Close code of the close frame behind RS_FATAL_CLOSE. */
-  readonly closeCode?: number;
+  declare readonly closeCode?: number;
   /** Close reason that came with `closeCode`. */
-  readonly closeReason?: string;
+  declare readonly closeReason?: string;
   /** `Retry-After` of a refused handshake, in milliseconds. */
-  readonly retryAfterMs?: number;
+  declare readonly retryAfterMs?: number;
   /** The topic concerned, if any. */
-  readonly topic?: string;
+  declare readonly topic?: string;
   /** The event whose listener threw (RS_LISTENER). */
-  readonly event?: string;
+  declare readonly event?: string;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    const { cause, ...context } = details;
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ResilientStreamError';
     this.code = code;
-    if (details.status !== undefined) this.status = details.status;
-    if (details.closeCode !== undefined) this.closeCode = details.closeCode;
-    if (details.closeReason !== undefined) this.closeReason = details.closeReason;
-    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
-    if (details.topic !== undefined) this.topic = details.topic;
-    if (details.event !== undefined) this.event = details.event;
+    // Only the details that were given become properties, so errors print without noise.
+    for (const [key, value] of Object.entries(context)) if (value !== undefined) Object.assign(this, { [key]: value });
   }
 }
 

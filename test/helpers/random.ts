@@ -1,19 +1,8 @@
 /**
- * mulberry32: a tiny 32-bit seeded PRNG, good enough to make statistical unit tests repeatable.
- * Returns a function with the same contract as `Math.random`: a float in [0, 1).
- * The same seed always yields the same sequence, so a test that passes once passes forever.
+ * mulberry32, a tiny 32-bit seeded PRNG: the same generator the feed server uses, so statistical
+ * unit tests are repeatable. Same contract as `Math.random`: a float in [0, 1).
  */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    // 2^32: maps the unsigned 32-bit result onto [0, 1) with 1 itself unreachable.
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as mulberry32 } from '../../src/testing/random.js';
 
 /** A `random` that always returns `value`: pins a jitter draw to one end of its range. */
 export function constant(value: number): () => number {
