@@ -7,7 +7,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { renderDocs, saveResult, table } from './lib/report.mjs';
+import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, parseArgs, quantile } from './lib/stats.mjs';
 
 const RS_OPTIONS = Object.freeze({ staleAfterMs: 1_000, heartbeat: { intervalMs: 300, timeoutMs: 300 } });
@@ -68,6 +68,11 @@ function render(result) {
 
 async function main() {
   const args = parseArgs();
+  if (args['render-only']) {
+    rerender('detection', render);
+    console.log(`docs: ${renderDocs()}`);
+    return;
+  }
   const config = { rounds: args.rounds ?? 5, trials: args.trials ?? 10, peerTrials: args.peerTrials ?? 2, boundMs: args.bound ?? 10_000 };
   const startedAt = new Date().toISOString();
   const build = await ensureBuild();

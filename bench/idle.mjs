@@ -6,7 +6,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { renderDocs, saveResult, table } from './lib/report.mjs';
+import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 
 async function runOne(contender, config) {
@@ -56,6 +56,9 @@ function header(result, section) {
     `Command: \`npm run bench:${section}\` → \`${result.command}\`; each run is \`bash -c 'ulimit -n 65536 || ulimit -n <hard limit>; node --expose-gc bench/idle-client.mjs'\` against a fresh \`node bench/server.mjs\` (mode idle). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
     '',
     `${config.rounds} rounds, order rotated each round, ${fmt(config.count)} idle connections per contender process (opened 500 at a time), open-file limit ${result.env.openFileLimit}. Cells: median (min–max) over rounds.`,
+    ...(Number(result.env.openFileLimit) < 65_536
+      ? ['', `\`ulimit -n 65536\` was refused on this machine (hard limit ${result.env.openFileLimit}); ${result.env.openFileLimit} descriptors per process still cover ${fmt(config.count)} connections (the server is a separate process), so the full count was used.`]
+      : []),
   ];
 }
 
@@ -92,7 +95,7 @@ function renderTimers(result) {
     `Over a ${fmt(config.windowMs / 1000)} s window right after the last connection opened and the heap was collected (no traffic at all; the server answers protocol pings):`, '',
     table(['Contender', 'setTimeout calls/s', 'setInterval calls/s', 'Event-loop utilisation', 'Client CPU', 'Pings seen by server'], rows), ''];
   if (rs) {
-    lines.push(`- ResilientStream arms ${fmt(rs.setTimeoutPerSecond.median / config.count, 2)} timers per stream per second while idle: its liveness monitor samples every threshold / 20 (with the defaults: min(30 000, 15 000, 10 000) / 20 = 500 ms) instead of keeping one timer per deadline; that is its whole idle cost.`);
+    lines.push(`- ResilientStream arms ${fmt(rs.setTimeoutPerSecond.median / config.count, 2)} timers per stream per second while idle: the one sampling timer of its liveness monitor (staleness and heartbeat deadlines, src/liveness.ts). Raw ws and the peers arm none once a socket is open; they also watch nothing.`);
   }
   lines.push(`- RS+seq options: \`${SEQUENCE_OPTIONS_TEXT}\`.`);
   const downs = summary.filter((s) => s.downs > 0);
@@ -102,6 +105,12 @@ function renderTimers(result) {
 
 async function main() {
   const args = parseArgs();
+  if (args['render-only']) {
+    rerender('memory', renderMemory);
+    rerender('timers', renderTimers);
+    console.log(`docs: ${renderDocs()}`);
+    return;
+  }
   const config = {
     only: args.only ?? 'both',
     rounds: args.rounds ?? 5,

@@ -5,7 +5,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { renderDocs, saveResult, table } from './lib/report.mjs';
+import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 import { buildBatch } from './lib/ticks.mjs';
 
@@ -117,6 +117,11 @@ function render(result) {
 
 async function main() {
   const args = parseArgs();
+  if (args['render-only']) {
+    rerender('throughput', render);
+    console.log(`docs: ${renderDocs()}`);
+    return;
+  }
   const config = {
     rounds: args.rounds ?? 7,
     messages: args.messages ?? 1_000_000,
