@@ -7,7 +7,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, parseArgs, quantile } from './lib/stats.mjs';
 
 const RS_OPTIONS = Object.freeze({ staleAfterMs: 1_000, heartbeat: { intervalMs: 300, timeoutMs: 300 } });
@@ -52,7 +52,7 @@ function render(result) {
   ]);
   const verdict = rs.map((s) => `- Target "p99 within 10 % of ${s.fault === 'stall' ? 'staleAfterMs' : 'intervalMs + timeoutMs'}" for ${s.fault === 'stall' ? 'stalls' : 'freezes'}: **${s.detected === s.trials && s.ratioP99 <= 1.1 ? 'met' : 'missed'}** (p99 ${fmt(s.ratioP99, 3)}x the threshold, ${s.detected} of ${s.trials} detected).`);
   return [
-    `Command: \`npm run bench:detection\` → \`${result.command}\`; clients are \`node bench/detection-client.mjs\`, one process per contender per round, against one \`node bench/server.mjs\` (mode detect). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
+    `${commandLine(result, 'bench:detection')}. Clients are \`node bench/detection-client.mjs\`, one process per contender per round, against one \`node bench/server.mjs\` (mode detect). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
     '',
     `ResilientStream options: \`${JSON.stringify(RS_OPTIONS)}\` (one configuration for both faults). ${config.rounds} rounds; in each, one process runs ${config.trials} stall and ${config.trials} freeze trials at once, each on its own connection fed a data message every 50 ms; the fault is requested after 10 messages. Detection latency is measured by the client from the arrival of the last data message to the \`stale\` event; "over" is latency minus the threshold.`,
     '',
@@ -108,7 +108,7 @@ async function main() {
   }
   const result = {
     name: 'detection', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/detection.mjs ${process.argv.slice(2).join(' ')}`.trim(), config: { ...config, rsOptions: RS_OPTIONS },
+    command: `node bench/detection.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1', config: { ...config, rsOptions: RS_OPTIONS },
     rs: ['stall', 'freeze'].map((f) => summarizeFault(rsTrials, f)),
     peers: PEERS.map((contender) => ({ contender, trials: peerTrials.get(contender) })),
     trials: rsTrials,

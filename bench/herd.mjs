@@ -6,7 +6,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS } from './lib/contenders.mjs';
 import { sleep, startChild } from './lib/proc.mjs';
-import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, quantile, rotate, summarize } from './lib/stats.mjs';
 
 const EQUAL_RS = { backoff: { initialDelayMs: 1_000, maxDelayMs: 10_000, factor: 1.3 } };
@@ -107,7 +107,7 @@ function render(result) {
     fmtRange(s.peak, 0), fmtRange(s.peakShare, 1, ' %'), fmtRange(s.peakOverMean, 1),
   ]);
   return [
-    `Command: \`npm run bench:herd\` → \`${result.command}\`; per run one \`node bench/herd-client.mjs\` process (${fmt(config.count)} clients) and two \`node bench/server.mjs\` processes (mode herd): the first is SIGKILLed, the second starts on the same port after ${fmt(config.downtimeMs / 1000)} s. Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
+    `${commandLine(result, 'bench:herd')}. Per run one \`node bench/herd-client.mjs\` process (${fmt(config.count)} clients) and two \`node bench/server.mjs\` processes (mode herd): the first is SIGKILLed, the second starts on the same port after ${fmt(config.downtimeMs / 1000)} s. Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
     '',
     `${config.rounds} rounds, order rotated each round. Times run from the moment the restarted server listens (measured downtime ${fmtRange(summarize(result.runs.map((r) => r.downtimeMs)), 0, ' ms')}) to the handshakes the server completes. Peak = most handshakes in one ${BUCKET_MS} ms bucket; peak ÷ mean divides it by the mean per bucket over that run's own recovery window (0 to p100). Cells: median (min–max) over rounds. The server listens with Node's default backlog (511) and completes a few thousand handshakes per second on this machine, which caps every peak.`,
     '',
@@ -153,7 +153,7 @@ async function main() {
   });
   const result = {
     name: 'herd', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/herd.mjs ${process.argv.slice(2).join(' ')}`.trim(), config, runs, summary,
+    command: `node bench/herd.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1', config, runs, summary,
     settings: Object.fromEntries(config.configs.map((n) => [n, HERD_CONFIGS[n]])),
   };
   result.markdown = render(result);

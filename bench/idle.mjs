@@ -6,7 +6,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 
 async function runOne(contender, config) {
@@ -53,7 +53,7 @@ function summarizeIdle(runs, contenders) {
 function header(result, section) {
   const { config } = result;
   return [
-    `Command: \`npm run bench:${section}\` → \`${result.command}\`; each run is \`bash -c 'ulimit -n 65536 || ulimit -n <hard limit>; node --expose-gc bench/idle-client.mjs'\` against a fresh \`node bench/server.mjs\` (mode idle). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
+    `${commandLine(result, `bench:${section}`)}. Each run is \`bash -c 'ulimit -n 65536 || ulimit -n <hard limit>; node --expose-gc bench/idle-client.mjs'\` against a fresh \`node bench/server.mjs\` (mode idle). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
     '',
     `${config.rounds} rounds, order rotated each round, ${fmt(config.count)} idle connections per contender process (opened 500 at a time), open-file limit ${result.env.openFileLimit}. Cells: median (min–max) over rounds.`,
     ...(Number(result.env.openFileLimit) < 65_536
@@ -133,7 +133,11 @@ async function main() {
     }
   }
   const summary = summarizeIdle(runs, config.contenders);
-  const base = { startedAt, durationS: (performance.now() - t0) / 1000, env: environment(), command: `node bench/idle.mjs ${process.argv.slice(2).join(' ')}`.trim(), config, runs, summary };
+  const base = {
+    startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
+    command: `node bench/idle.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1',
+    config, runs, summary,
+  };
   for (const section of config.only === 'both' ? ['memory', 'timers'] : [config.only]) {
     const result = { name: section, ...base };
     result.markdown = section === 'memory' ? renderMemory(result) : renderTimers(result);

@@ -12,6 +12,7 @@ const BENCHMARKS = [
 ];
 
 const build = await ensureBuild();
+process.env.BENCH_RUN_ALL = '1';
 console.log(`[bench] build: ${build}`);
 const failed = [];
 for (const [script, timeout] of BENCHMARKS) {

@@ -5,7 +5,7 @@
 import { ensureBuild, environment } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 import { buildBatch } from './lib/ticks.mjs';
 
@@ -98,7 +98,7 @@ function render(result) {
   const perRound = summary.filter((s) => s.contender !== 'ws').map((s) => `${CONTENDERS[s.contender].short}: ${s.ratios.map((r) => fmt(r, 3)).join(', ')}`);
   const seq = summary.find((s) => s.contender === 'rs-seq');
   return [
-    `Command: \`npm run bench:throughput\` → \`${result.command}\`, each run a fresh \`node bench/throughput-client.mjs\` against one \`node bench/server.mjs\` (mode throughput). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
+    `${commandLine(result, 'bench:throughput')}. Each run a fresh \`node bench/throughput-client.mjs\` against one \`node bench/server.mjs\` (mode throughput). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
     '',
     `${config.rounds} rounds, order rotated each round; per run ${fmt(config.warmup)} warm-up ticks then ${fmt(config.messages)} timed ticks of ${config.payloadBytes} bytes (average JSON payload). Cells: median (min–max) over rounds; ratios are per round against raw ws in the same round.`,
     '',
@@ -138,7 +138,7 @@ async function main() {
   const summary = summarizeThroughput(runs, config.contenders);
   const result = {
     name: 'throughput', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/throughput.mjs ${process.argv.slice(2).join(' ')}`.trim(), config, runs, summary,
+    command: `node bench/throughput.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1', config, runs, summary,
   };
   result.markdown = render(result);
   console.log(`[throughput] results: ${saveResult('throughput', result)}; docs: ${renderDocs()}`);

@@ -81,6 +81,11 @@ export function renderDocs() {
   return DOC;
 }
 
+/** "Command: `node bench/x.mjs ...`, run by `npm run bench`; on its own: `npm run bench:x`." */
+export function commandLine(result, npmScript) {
+  return `Command: \`${result.command}\`${result.viaRunAll ? ', run by `npm run bench`' : ''}; on its own: \`npm run ${npmScript}\``;
+}
+
 /** A markdown table from a header row and body rows. */
 export function table(header, rows) {
   return [
