@@ -19,8 +19,8 @@ export interface ConnectionHost {
   /** The generation of the stream's current connection; any other generation is ignored. */
   readonly generation: number;
   opened(connection: Connection): void;
-  /** One inbound frame (the hot path). */
-  received(data: string | Uint8Array, byteLength: number): void;
+  /** Where inbound frames go (the hot path). */
+  readonly inbound: { receive(data: string | Uint8Array, byteLength: number): void };
   /** A protocol ping or pong frame arrived. */
   controlFrame(): void;
   /** The dial failed (already a typed error) or an open socket closed. */
@@ -33,12 +33,15 @@ type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' |
  * One dial and, if it opens, one socket: resolves the url, enforces the connect deadline, turns
  * the platform's failures into typed errors with redacted urls, and falls silent for good when
  * disposed. The stream makes a new one, with a new generation number, for every attempt.
+ *
+ * It is its transport's handler object itself (no closure per handler: idle streams are many).
+ * Disposing the transport swaps its handlers for no-ops, so a replaced socket cannot speak.
  */
-export class Connection {
+export class Connection implements TransportHandlers {
   readonly generation: number;
   readonly attempt: number;
-  /** Aborts when this connection is torn down; handed to the url function and resync hook. */
-  readonly abort = new AbortController();
+  /** Aborts when this connection is torn down; created only if the url function or resync hook asks. */
+  #abort: AbortController | undefined;
   /** Epoch ms when the socket opened, or undefined while dialing. */
   openedAt: number | undefined;
   /** The redacted url, safe for events and errors. */
@@ -47,6 +50,7 @@ export class Connection {
   onEnded: (() => void) | undefined;
   readonly #options: DialOptions;
   readonly #host: ConnectionHost;
+  readonly #inbound: ConnectionHost['inbound'];
   #rawUrl: string | undefined;
   #transport: Transport | undefined;
   #connectTimer: unknown;
@@ -57,6 +61,12 @@ export class Connection {
     this.attempt = attempt;
     this.#options = options;
     this.#host = host;
+    this.#inbound = host.inbound;
+  }
+
+  /** Aborts when this connection is torn down (handed to the url function and the resync hook). */
+  get signal(): AbortSignal {
+    return (this.#abort ??= new AbortController()).signal;
   }
 
   /** The socket, once the url is resolved. */
@@ -74,7 +84,7 @@ export class Connection {
   /** Stops the deadline, aborts the signal and cuts the socket. Called only by the stream's teardown. */
   dispose(reason: unknown): void {
     this.#clearConnectTimer();
-    this.abort.abort(reason);
+    this.#abort?.abort(reason);
     this.#transport?.dispose();
   }
 
@@ -91,12 +101,12 @@ export class Connection {
     const { url, protocols, WebSocket, clientOptions } = this.#options;
     try {
       const resolved = typeof url === 'function'
-        ? await url({ attempt: this.attempt, isReconnect: this.attempt > 0, signal: this.abort.signal })
+        ? await url({ attempt: this.attempt, isReconnect: this.attempt > 0, signal: this.signal })
         : url;
       if (!this.#isCurrent) return;
       this.#rawUrl = String(resolved);
       this.url = redactUrl(this.#rawUrl);
-      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, clientOptions, this.#handlers());
+      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, clientOptions, this);
     } catch (cause) {
       if (!this.#isCurrent) return;
       const error = new ResilientStreamError('RS_CONNECT_FAILED', `Could not dial ${this.url ?? 'the url'}: ${this.redact(describe(cause))}`,
@@ -105,32 +115,34 @@ export class Connection {
     }
   }
 
-  #handlers(): TransportHandlers {
-    const host = this.#host;
-    const generation = this.generation;
-    return {
-      onOpen: () => {
-        if (!this.#isCurrent) return;
-        this.#clearConnectTimer();
-        this.openedAt = this.#options.clock.now();
-        host.opened(this);
-      },
-      onMessage: (data, byteLength) => {
-        if (generation === host.generation) host.received(data, byteLength);
-      },
-      onControlFrame: () => {
-        if (this.#isCurrent) host.controlFrame();
-      },
-      onClose: (code, reason, wasClean) => {
-        if (this.#isCurrent) this.#closed(code, reason, wasClean);
-      },
-      onError: (error) => {
-        if (this.#isCurrent && this.openedAt === undefined) this.#failed(error);
-      },
-      onHandshakeRejected: (status, retryAfterMs) => {
-        if (this.#isCurrent) this.#rejection = { status, retryAfterMs };
-      },
-    };
+  // ── transport handlers ─────────────────────────────────────────────────────────────────────
+
+  onOpen(): void {
+    if (!this.#isCurrent) return;
+    this.#clearConnectTimer();
+    this.openedAt = this.#options.clock.now();
+    this.#host.opened(this);
+  }
+
+  /** The hot path: no generation check needed, a disposed transport no longer calls it. */
+  onMessage(data: string | Uint8Array, byteLength: number): void {
+    this.#inbound.receive(data, byteLength);
+  }
+
+  onControlFrame(): void {
+    if (this.#isCurrent) this.#host.controlFrame();
+  }
+
+  onClose(code: number, reason: string, wasClean: boolean): void {
+    if (this.#isCurrent) this.#closed(code, reason, wasClean);
+  }
+
+  onError(error: Error): void {
+    if (this.#isCurrent && this.openedAt === undefined) this.#failed(error);
+  }
+
+  onHandshakeRejected(status: number, retryAfterMs: number | undefined): void {
+    if (this.#isCurrent) this.#rejection = { status, retryAfterMs };
   }
 
   #closed(code: number, reason: string, wasClean: boolean): void {

@@ -1,7 +1,6 @@
 import { describe, ResilientStreamError } from './errors.js';
 import type { LivenessMonitor } from './liveness.js';
 import type { ResolvedOptions } from './resolve-options.js';
-import type { Resyncer } from './resyncer.js';
 
 /** What the inbound pipeline asks of the stream. */
 export interface InboundHost {
@@ -12,51 +11,62 @@ export interface InboundHost {
 
 type InboundOptions<In> = Pick<ResolvedOptions<In, unknown>, 'decode' | 'heartbeat' | 'isData' | 'topicOf' | 'maxMessageBytes'>;
 
+/** Where decoded messages go: the resyncer when sequences or resyncs are used, else straight to listeners. */
+export interface MessageSink<In> {
+  accept(message: In, topic: string | undefined): void;
+}
+
 /**
  * The per-message path, the product's hot path: size check, decode, pong filter, liveness
- * counters, topic routing, then the resyncer (sequence checks, hold-back) and delivery. No timer
- * work, no clock read and no allocation beyond decoding.
+ * counters, topic routing, then the sink (the resyncer's checks, or delivery). No timer work, no
+ * clock read and no allocation beyond decoding.
  */
 export class Inbound<In> {
   /** Messages decoded (pongs excluded). */
   received = 0;
-  readonly #options: InboundOptions<In>;
-  readonly #liveness: LivenessMonitor;
-  readonly #resyncer: Resyncer<In>;
-  readonly #host: InboundHost;
+  // The options the hot path reads, copied into own fields: one load each per message.
+  readonly #maxMessageBytes: number;
+  readonly #decode: (data: string | Uint8Array) => In;
   readonly #isPong: ((message: In) => boolean) | undefined;
+  readonly #isData: ((message: In) => boolean) | undefined;
+  readonly #topicOf: ((message: In) => string | undefined) | undefined;
+  readonly #liveness: LivenessMonitor;
+  readonly #sink: MessageSink<In>;
+  readonly #host: InboundHost;
 
-  constructor(options: InboundOptions<In>, liveness: LivenessMonitor, resyncer: Resyncer<In>, host: InboundHost) {
-    this.#options = options;
-    this.#liveness = liveness;
-    this.#resyncer = resyncer;
-    this.#host = host;
+  constructor(options: InboundOptions<In>, liveness: LivenessMonitor, sink: MessageSink<In>, host: InboundHost) {
+    this.#maxMessageBytes = options.maxMessageBytes;
+    this.#decode = options.decode;
     this.#isPong = options.heartbeat === false ? undefined : options.heartbeat.isPong;
+    this.#isData = options.isData;
+    this.#topicOf = options.topicOf;
+    this.#liveness = liveness;
+    this.#sink = sink;
+    this.#host = host;
   }
 
-  /** One frame from the current socket. An arrow property so the socket calls it with no extra hop. */
-  readonly receive = (data: string | Uint8Array, byteLength: number): void => {
-    const options = this.#options;
+  /** One frame from the current socket. */
+  receive(data: string | Uint8Array, byteLength: number): void {
     const liveness = this.#liveness;
     liveness.frames++;
-    if (byteLength > options.maxMessageBytes) return this.#tooLarge(byteLength);
+    if (byteLength > this.#maxMessageBytes) return this.#tooLarge(byteLength);
     let message: In;
     try {
-      message = options.decode(data);
+      message = this.#decode(data);
     } catch (cause) {
       this.#host.error(new ResilientStreamError('RS_DECODE', `Could not decode a ${byteLength}-byte message: ${describe(cause)}`, { cause }));
       return;
     }
     if (this.#isPong !== undefined && this.#guard('heartbeat.isPong', this.#isPong, message) === true) return;
-    if (options.isData === undefined || this.#guard('isData', options.isData, message) === true) liveness.recordData();
+    if (this.#isData === undefined || this.#guard('isData', this.#isData, message) === true) liveness.recordData();
     let topic: string | undefined;
-    if (options.topicOf !== undefined) {
-      topic = this.#guard('topicOf', options.topicOf, message);
+    if (this.#topicOf !== undefined) {
+      topic = this.#guard('topicOf', this.#topicOf, message);
       if (topic !== undefined) liveness.recordTopic(topic);
     }
     this.received++;
-    this.#resyncer.accept(message, topic);
-  };
+    this.#sink.accept(message, topic);
+  }
 
   /** Calls a user function on a message; a throw is reported and treated as `undefined`. */
   #guard<R>(name: string, fn: (message: In) => R, message: In): R | undefined {
@@ -69,7 +79,7 @@ export class Inbound<In> {
   }
 
   #tooLarge(byteLength: number): void {
-    const message = `Expected messages of at most ${this.#options.maxMessageBytes} bytes (maxMessageBytes), got ${byteLength}; recycling the socket.`;
+    const message = `Expected messages of at most ${this.#maxMessageBytes} bytes (maxMessageBytes), got ${byteLength}; recycling the socket.`;
     this.#host.recycle(new ResilientStreamError('RS_MESSAGE_TOO_LARGE', message), 1009);
   }
 }

@@ -55,7 +55,8 @@ export class LivenessMonitor {
   readonly #clock: Clock;
   readonly #callbacks: LivenessCallbacks;
   readonly #gaps: P2Quantile | undefined;
-  readonly #topics = new Map<string, TopicClock>();
+  /** Created on the first watched topic: most streams have none or never use per-topic clocks. */
+  #topics: Map<string, TopicClock> | undefined;
   readonly #tick = (): void => this.#run(false);
   #timer: unknown;
   #plannedAt = 0;
@@ -90,21 +91,22 @@ export class LivenessMonitor {
 
   /** Counts one message of `topic` (per-topic staleness). */
   recordTopic(topic: string): void {
-    const entry = this.#topics.get(topic);
+    const entry = this.#topics?.get(topic);
     if (entry !== undefined) entry.count++;
   }
 
   /** Starts watching `topic` (subscribed now). */
   watchTopic(topic: string): void {
     const now = this.#clock.now();
-    const entry = this.#topics.get(topic);
-    if (entry === undefined) this.#topics.set(topic, { count: 0, seen: 0, lastAt: now, strikes: 0 });
+    const topics = (this.#topics ??= new Map());
+    const entry = topics.get(topic);
+    if (entry === undefined) topics.set(topic, { count: 0, seen: 0, lastAt: now, strikes: 0 });
     else Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
   }
 
   /** Stops watching `topic`. */
   unwatchTopic(topic: string): void {
-    this.#topics.delete(topic);
+    this.#topics?.delete(topic);
   }
 
   /** The data staleness threshold in force (learned when adaptive), or undefined when off. */
@@ -125,7 +127,7 @@ export class LivenessMonitor {
 
   /** Epoch ms of the last message of `topic` (to sampling resolution), or undefined if none. */
   topicState(topic: string): { lastAt: number | undefined; stale: boolean } | undefined {
-    const entry = this.#topics.get(topic);
+    const entry = this.#topics?.get(topic);
     if (entry === undefined) return undefined;
     this.#sample(this.#clock.now());
     return { lastAt: entry.seen > 0 ? entry.lastAt : undefined, stale: entry.strikes > 0 };
@@ -142,7 +144,7 @@ export class LivenessMonitor {
     this.#pingSentAt = undefined;
     this.#lastDataExactAt = undefined;
     this.#withheld = false;
-    for (const entry of this.#topics.values()) Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
+    if (this.#topics !== undefined) for (const entry of this.#topics.values()) Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
     this.#schedule(now);
   }
 
@@ -180,7 +182,7 @@ export class LivenessMonitor {
       this.#seenData = this.data;
       this.#lastDataAt = now;
     }
-    for (const entry of this.#topics.values()) {
+    if (this.#topics !== undefined) for (const entry of this.#topics.values()) {
       if (entry.count !== entry.seen) Object.assign(entry, { seen: entry.count, lastAt: now, strikes: 0 });
     }
   }
@@ -221,7 +223,7 @@ export class LivenessMonitor {
 
   #judgeTopics(now: number, withhold: boolean): boolean {
     const thresholdMs = this.#config.topicStaleAfterMs;
-    if (thresholdMs === false || withhold) return true;
+    if (thresholdMs === false || withhold || this.#topics === undefined) return true;
     for (const [topic, entry] of this.#topics) {
       const silentForMs = now - entry.lastAt;
       if (silentForMs < thresholdMs) continue;

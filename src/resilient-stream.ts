@@ -1,6 +1,11 @@
 import pRetry, { AbortError } from 'p-retry';
 import { backoffDelay } from './backoff.js';
 import { Connection, type ConnectionEnd, type ConnectionHost } from './connection.js';
+import type { InboundHost, MessageSink } from './inbound.js';
+import type { LivenessCallbacks } from './liveness.js';
+import type { OutboundHost } from './outbound.js';
+import type { ResyncCallbacks } from './resyncer.js';
+import type { StormCallbacks } from './storm-watch.js';
 import { describe, ResilientStreamError } from './errors.js';
 import { Inbound } from './inbound.js';
 import { LivenessMonitor } from './liveness.js';
@@ -16,10 +21,13 @@ import type { ResilientStreamEvents, StaleEvent, StreamHealth, TopicHealth } fro
 import type { ResilientStreamOptions } from './options.js';
 
 const NORMAL_CLOSE = 1000;
+const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0 });
 /** Close code of the `close` event when the stream cuts a socket itself (stale, reconnect()). */
 const RECYCLED = 4000;
 
 type Events<In, Out> = ResilientStreamEvents<In, Out>;
+/** Everything the modules report to (see ResilientStream's #Hub). */
+type Hub = LivenessCallbacks & ConnectionHost & InboundHost & OutboundHost & StormCallbacks & ResyncCallbacks<unknown> & MessageSink<unknown>;
 
 /**
  * A WebSocket feed that stays alive and honest: it reconnects with jittered backoff, resubscribes,
@@ -31,17 +39,17 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   readonly #options: ResolvedOptions<In, Out>;
   readonly #topics: Set<string>;
   readonly #liveness: LivenessMonitor;
-  readonly #resyncer: Resyncer<In>;
+  /** Only when `sequence` or `resync` is given: most streams need neither. */
+  readonly #resyncer: Resyncer<In> | undefined;
   readonly #inbound: Inbound<In>;
   readonly #outbound: Outbound<Out>;
   readonly #storm: StormWatch;
-  readonly #iterators = new Set<MessageIterator<In>>();
-  readonly #host: ConnectionHost;
-  readonly #onListenerError = (error: unknown, event: string): void => this.#listenerFailed(error, event);
+  #iterators: Set<MessageIterator<In>> | undefined;
+  readonly #hub: Hub;
   #state: StreamState = 'idle';
   #generation = 0;
   #connection: Connection | undefined;
-  /** Settles the current attempt's promise (p-retry waits on it). */
+  /** Settles the current dial's promise (p-retry waits on it): resolved when the socket opens. */
   #settle: { resolve(): void; reject(error: unknown): void } | undefined;
   #loop: AbortController | undefined;
   #attempt = 0;
@@ -61,33 +69,45 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     super();
     const o = (this.#options = resolveOptions(options));
     this.#topics = new Set(o.topics);
-    this.#liveness = new LivenessMonitor(o, o.clock, {
-      ping: () => this.#ping(),
-      dead: (event) => this.#onDead(event),
-      topicSilent: (event, final) => this.#onTopicSilent(event, final),
-    });
-    this.#resyncer = new Resyncer<In>(o, {
-      deliver: (message) => this.#deliver(message),
-      emit: (event, payload) => this.#emit(event, payload),
-      setState: (to, reason) => this.#transition(to, reason),
-      isCurrent: (generation) => generation === this.#generation,
-      fail: (error) => this.#recycle(error),
-      topics: () => [...this.#topics],
-    });
-    const errors = { error: (error: ResilientStreamError) => this.#emit('error', error), recycle: (error: ResilientStreamError, code?: number) => this.#recycle(error, code) };
-    this.#inbound = new Inbound<In>(o, this.#liveness, this.#resyncer, errors);
-    this.#outbound = new Outbound<Out>(o, errors);
-    this.#storm = new StormWatch(o.storm, o.clock, { emit: (event, payload) => this.#emit(event, payload) });
-    const stream = this;
-    this.#host = {
-      get generation() { return stream.#generation; },
-      opened: (connection) => void this.#onOpen(connection),
-      received: this.#inbound.receive,
-      controlFrame: () => { this.#liveness.frames++; },
-      ended: (connection, end) => this.#onEnded(connection, end),
-    };
+    const hub = new ResilientStream.#Hub(this);
+    this.#hub = hub;
+    this.#liveness = new LivenessMonitor(o, o.clock, hub);
+    this.#resyncer = o.sequence === undefined && o.resync === undefined ? undefined : new Resyncer<In>(o, hub);
+    this.#inbound = new Inbound<In>(o, this.#liveness, this.#resyncer ?? hub, hub);
+    this.#outbound = new Outbound<Out>(o, hub);
+    this.#storm = new StormWatch(o.storm, o.clock, hub);
     if (o.signal !== undefined) this.#watchAbortSignal(o.signal);
   }
+
+  /**
+   * The one object every module reports to, implementing each module's narrow callback interface
+   * with prototype methods: no closure per callback, which matters when a process holds ten
+   * thousand idle streams. Declared inside the class so the stream's state stays private.
+   */
+  static readonly #Hub = class Hub implements LivenessCallbacks, ConnectionHost, InboundHost, OutboundHost, StormCallbacks,
+    ResyncCallbacks<unknown>, MessageSink<unknown> {
+    readonly #stream: ResilientStream<any, any>;
+    constructor(stream: ResilientStream<any, any>) {
+      this.#stream = stream;
+    }
+    get generation(): number { return this.#stream.#generation; }
+    get inbound(): Inbound<unknown> { return this.#stream.#inbound; }
+    opened(connection: Connection): void { void this.#stream.#onOpen(connection); }
+    controlFrame(): void { this.#stream.#liveness.frames++; }
+    ended(connection: Connection, end: ConnectionEnd): void { this.#stream.#onEnded(connection, end); }
+    accept(message: unknown): void { this.#stream.#deliver(message); }
+    deliver(message: unknown): void { this.#stream.#deliver(message); }
+    emit(event: string, payload: unknown): void { this.#stream.#emit(event as 'error', payload as ResilientStreamError); }
+    error(error: ResilientStreamError): void { this.#stream.#emit('error', error); }
+    recycle(error: ResilientStreamError, code?: number): void { this.#stream.#recycle(error, code); }
+    fail(error: ResilientStreamError): void { this.#stream.#recycle(error); }
+    setState(to: StreamState, reason: string): void { this.#stream.#transition(to, reason); }
+    isCurrent(generation: number): boolean { return generation === this.#stream.#generation; }
+    topics(): string[] { return [...this.#stream.#topics]; }
+    ping(): boolean { return this.#stream.#ping(); }
+    dead(event: StaleEvent): void { this.#stream.#onDead(event); }
+    topicSilent(event: StaleEvent, final: boolean): void { this.#stream.#onTopicSilent(event, final); }
+  };
 
   /** The current lifecycle state. */
   get state(): StreamState {
@@ -106,7 +126,9 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     }
     if (this.#state !== 'idle' && this.#state !== 'failed') return this;
     this.#unwatchPlatform ??= this.#watchPlatform();
-    void this.#runLoop();
+    this.#attempt = 0;
+    this.#previousDelayMs = undefined;
+    void this.#dialLoop();
     return this;
   }
 
@@ -175,7 +197,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
       reconnects: this.#reconnects,
       messagesReceived: this.#inbound.received,
       ...this.#outbound.counts(),
-      ...this.#resyncer.counts(),
+      ...(this.#resyncer?.counts() ?? NO_SEQUENCE_COUNTS),
       storm: this.#storm.active,
       staleThresholdMs: this.#liveness.staleThresholdMs ?? null,
       topics,
@@ -184,9 +206,9 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
 
   /** Messages until the stream is closed or fails. Each iterator has its own bounded buffer. */
   [Symbol.asyncIterator](): AsyncIterator<In> {
-    const iterator = new MessageIterator<In>(this.#options.iteratorBufferSize, (it) => this.#iterators.delete(it));
+    const iterator = new MessageIterator<In>(this.#options.iteratorBufferSize, (it) => this.#iterators?.delete(it));
     if (isTerminal(this.#state) || this.#isClosing) iterator.end();
-    else this.#iterators.add(iterator);
+    else (this.#iterators ??= new Set()).add(iterator);
     return iterator;
   }
 
@@ -205,13 +227,15 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     this.#emit('state', { from, to, reason });
   }
 
-  /** Dials until a terminal verdict: p-retry runs the attempts, we choose each delay. */
-  async #runLoop(): Promise<void> {
+  /**
+   * One outage: dials until a socket opens or a terminal verdict. p-retry runs the attempts and we
+   * choose each delay; while a socket is open no loop is running (nothing is held for idle streams).
+   */
+  async #dialLoop(lost?: Error): Promise<void> {
     const loop = new AbortController();
     this.#loop = loop;
-    this.#attempt = 0;
-    this.#previousDelayMs = undefined;
     try {
+      if (lost !== undefined) await this.#waitBeforeRetry(lost, loop.signal);
       await pRetry(() => this.#connectOnce(), {
         retries: Number.POSITIVE_INFINITY,
         minTimeout: 0,
@@ -223,13 +247,15 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     } catch (error) {
       if (loop.signal.aborted || this.#isClosing || this.#state === 'failed') return;
       this.#fail(error instanceof ResilientStreamError ? error : new ResilientStreamError('RS_CONNECT_FAILED', describe(error), { cause: error }));
+    } finally {
+      if (this.#loop === loop) this.#loop = undefined;
     }
   }
 
-  /** One dial; settles when that connection ends (rejects) or the stream closes (resolves). */
+  /** One dial; resolves when its socket opens, rejects when it fails first. */
   #connectOnce(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const connection = new Connection(++this.#generation, this.#attempt, this.#options, this.#host);
+      const connection = new Connection(++this.#generation, this.#attempt, this.#options, this.#hub);
       this.#connection = connection;
       this.#settle = { resolve, reject };
       this.#transition('connecting', connection.attempt === 0 ? 'start' : `reconnect attempt ${connection.attempt}`);
@@ -238,19 +264,21 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   }
 
   async #onOpen(connection: Connection): Promise<void> {
+    this.#settle?.resolve();
+    this.#settle = undefined;
     this.#wokeWhileDialing = false;
     const isReconnect = connection.attempt > 0;
     this.#emit('open', { attempt: connection.attempt, isReconnect, url: connection.url ?? '' });
     if (connection.generation !== this.#generation) return;
     this.#liveness.start();
     for (const topic of this.#topics) this.#liveness.watchTopic(topic);
-    this.#resyncer.beginHold(connection.generation);
+    this.#resyncer?.beginHold(connection.generation);
     const sent = [...this.#topics];
     if (!(await this.#outbound.subscribe(sent, this.#target(connection), true))) return;
     this.#reconcileTopics(sent, connection);
     this.#outbound.flush(connection.transport!);
     this.#storm.opened();
-    await this.#resyncer.afterOpen(connection.generation, isReconnect ? 'reconnect' : 'connect');
+    await this.#resyncer?.afterOpen(connection.generation, isReconnect ? 'reconnect' : 'connect');
     if (connection.generation === this.#generation && this.#state === 'connecting') this.#transition('open', 'subscribed');
   }
 
@@ -264,12 +292,12 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   /** The one way a connection ends. Silences the socket, tells listeners, settles the attempt. */
   #teardown(end: ConnectionEnd): void {
     const connection = this.#connection;
+    if (connection === undefined || connection.generation !== this.#generation) return;
     const settle = this.#settle;
-    if (connection === undefined || settle === undefined || connection.generation !== this.#generation) return;
     this.#generation++;
     this.#settle = undefined;
     this.#liveness.stop();
-    this.#resyncer.cancel();
+    this.#resyncer?.cancel();
     connection.dispose(end.error);
     const isClosing = this.#isClosing;
     if (!isClosing) this.#storm.failed(end.code, end.error);
@@ -280,15 +308,17 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     }
     if (end.isImmediate === true) this.#pendingImmediate = true;
     connection.onEnded?.();
-    // Move the state now, not after p-retry's next microtask: in between, send() must queue
-    // rather than write to the dead socket, and health() must not say connected.
-    if (isClosing) settle.resolve();
+    // Move the state now, not a microtask later: in between, send() must queue rather than
+    // write to the dead socket, and health() must not say connected.
+    if (isClosing) settle?.resolve();
     else if (verdict === undefined) {
       this.#transition('reconnecting', end.error.message);
-      settle.reject(end.error);
+      // A failed dial goes back to its p-retry loop; a lost open socket starts a new outage.
+      if (settle !== undefined) settle.reject(end.error);
+      else void this.#dialLoop(end.error);
     } else {
       this.#fail(verdict);
-      settle.reject(new AbortError(verdict));
+      settle?.reject(new AbortError(verdict));
     }
   }
 
@@ -395,9 +425,10 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
 
   // ── what the modules report ─────────────────────────────────────────────────────────────────
 
+  /** Hands a message to listeners and iterators. */
   #deliver(message: In): void {
-    this.emitSafe('message', message, this.#onListenerError);
-    if (this.#iterators.size !== 0) for (const iterator of this.#iterators) iterator.push(message);
+    this.emitSafe('message', message);
+    if (this.#iterators !== undefined) for (const iterator of this.#iterators) iterator.push(message);
   }
 
   /** Sends a heartbeat ping; false when this socket cannot be asked (no ping frames, no `heartbeat.ping`). */
@@ -456,19 +487,19 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   }
 
   #emit<E extends keyof Events<In, Out>>(event: E, payload: Parameters<Events<In, Out>[E]>[0]): void {
-    this.emitSafe(event, payload, this.#onListenerError);
+    this.emitSafe(event, payload);
   }
 
-  #listenerFailed(cause: unknown, event: string): void {
-    // A throwing `error` listener is swallowed: reporting it would loop.
+  /** A listener threw: report it as RS_LISTENER. A throwing `error` listener is swallowed (reporting it would loop). */
+  protected override listenerFailed(cause: unknown, event: string): void {
     if (event === 'error') return;
-    const error = new ResilientStreamError('RS_LISTENER', `A listener of '${event}' threw: ${describe(cause)}`, { cause, event });
-    this.emitSafe('error', error, () => {});
+    this.emitSafe('error', new ResilientStreamError('RS_LISTENER', `A listener of '${event}' threw: ${describe(cause)}`, { cause, event }));
   }
 
   #endIterators(error?: ResilientStreamError): void {
+    if (this.#iterators === undefined) return;
     for (const iterator of this.#iterators) iterator.end(error);
-    this.#iterators.clear();
+    this.#iterators = undefined;
   }
 
   #watchAbortSignal(signal: AbortSignal): void {

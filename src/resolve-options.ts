@@ -137,9 +137,12 @@ function resolveUrl<In, Out>(value: ResilientStreamOptions<In, Out>['url']): Res
   return value;
 }
 
+const STALENESS_OFF: Staleness = Object.freeze({ mode: 'off' });
+const STALENESS_DEFAULT: Staleness = Object.freeze({ mode: 'fixed', ms: DEFAULTS.staleAfterMs });
+
 function resolveStaleness(value: ResilientStreamOptions['staleAfterMs']): Staleness {
-  if (value === false) return { mode: 'off' };
-  if (value === undefined) return { mode: 'fixed', ms: DEFAULTS.staleAfterMs };
+  if (value === false) return STALENESS_OFF;
+  if (value === undefined || value === DEFAULTS.staleAfterMs) return STALENESS_DEFAULT;
   if (typeof value === 'number') return { mode: 'fixed', ms: number('staleAfterMs', value, 1) };
   if (typeof value !== 'object' || value === null || value.auto !== true) {
     return invalid('staleAfterMs', 'a number, false or {auto: true, ...}', value);
@@ -217,8 +220,24 @@ function bool(field: string, value: unknown, fallback: boolean): boolean {
   return value as boolean;
 }
 
-/** Merges `options` with {@link DEFAULTS}, checks every value and returns a frozen result. */
+/** Every resolved default, shared as the prototype of each stream's resolved options. */
+let resolvedDefaults: Record<string, unknown> | undefined;
+
+/**
+ * Merges `options` with {@link DEFAULTS}, checks every value and returns a frozen result. Only the
+ * values that differ from the defaults are own properties; the rest come from one shared
+ * prototype, so ten thousand streams do not carry ten thousand copies of the defaults.
+ */
 export function resolveOptions<In, Out>(options: ResilientStreamOptions<In, Out>): ResolvedOptions<In, Out> {
+  const full = resolveAll(options) as unknown as Record<string, unknown>;
+  resolvedDefaults ??= Object.freeze(resolveAll({ url: 'ws://defaults.invalid/' })) as unknown as Record<string, unknown>;
+  const own: PropertyDescriptorMap = {};
+  // Defined, not assigned: assigning over a frozen prototype's property throws.
+  for (const key of Object.keys(full)) if (full[key] !== resolvedDefaults[key]) own[key] = { value: full[key], enumerable: true };
+  return Object.freeze(Object.create(resolvedDefaults, own)) as ResolvedOptions<In, Out>;
+}
+
+function resolveAll<In, Out>(options: ResilientStreamOptions<In, Out>): ResolvedOptions<In, Out> {
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options);
   const topicStale = options.topicStaleAfterMs;
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', options.signal);

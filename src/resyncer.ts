@@ -100,6 +100,7 @@ export class Resyncer<In> {
     else this.#process({ message, key, first: range[0], last: range[1] });
   }
 
+
   #process(item: Held<In>): void {
     if (this.#holding) return this.#hold(item);
     if (Number.isNaN(item.first)) return this.#callbacks.deliver(item.message);

@@ -15,7 +15,8 @@ export interface StormCallbacks {
  */
 export class StormWatch {
   readonly #policy: StormOptions | false;
-  readonly #detector: StormDetector | undefined;
+  /** Created on the first failure: a stream that never fails never pays for one. */
+  #detector: StormDetector | undefined;
   readonly #clock: Clock;
   readonly #callbacks: StormCallbacks;
   #calmTimer: unknown;
@@ -23,7 +24,6 @@ export class StormWatch {
 
   constructor(policy: StormOptions | false, clock: Clock, callbacks: StormCallbacks) {
     this.#policy = policy;
-    this.#detector = policy === false ? undefined : new StormDetector(policy);
     this.#clock = clock;
     this.#callbacks = callbacks;
   }
@@ -40,7 +40,7 @@ export class StormWatch {
 
   /** A reconnect attempt is about to be made. */
   attempt(): void {
-    const detector = this.#detector;
+    const detector = this.#ensureDetector();
     if (detector === undefined) return;
     const now = this.#clock.now();
     const start = detector.recordAttempt(now);
@@ -56,7 +56,7 @@ export class StormWatch {
   /** A connection ended (close code and/or error), for the alert's recent-failures list. */
   failed(code: number | undefined, error: Error): void {
     this.#stopCalmTimer();
-    this.#detector?.noteFailure({ at: this.#clock.now(), code, error: error.message });
+    this.#ensureDetector()?.noteFailure({ at: this.#clock.now(), code, error: error.message });
   }
 
   /** A connection counted as healthy (it stayed up `resetAfterMs`). */
@@ -90,5 +90,10 @@ export class StormWatch {
     if (this.#calmTimer === undefined) return;
     this.#clock.clearTimeout(this.#calmTimer);
     this.#calmTimer = undefined;
+  }
+
+  #ensureDetector(): StormDetector | undefined {
+    if (this.#policy === false) return undefined;
+    return (this.#detector ??= new StormDetector(this.#policy));
   }
 }

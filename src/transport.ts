@@ -29,6 +29,10 @@ interface HttpResponse {
 }
 
 const NOOP = (): void => {};
+/** What a disposed transport reports to: nothing. Shared by every transport. */
+const SILENT: TransportHandlers = Object.freeze({
+  onOpen: NOOP, onMessage: NOOP, onControlFrame: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP,
+});
 
 /** Parses `Retry-After` (seconds or an HTTP date) into ms, or undefined. */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
@@ -102,7 +106,7 @@ export class Transport {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#handlers = { onOpen: NOOP, onMessage: NOOP, onControlFrame: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP };
+    this.#handlers = SILENT;
     this.terminate();
     if (this.#node !== undefined) {
       this.#node.removeAllListeners();
@@ -120,8 +124,9 @@ export class Transport {
       // ws hands over a Buffer (a Uint8Array) for both kinds; text must become a string for decode.
       this.#handlers.onMessage(isBinary ? data : data.toString(), data.byteLength);
     });
-    socket.on('ping', () => this.#handlers.onControlFrame());
-    socket.on('pong', () => this.#handlers.onControlFrame());
+    const onControlFrame = (): void => this.#handlers.onControlFrame();
+    socket.on('ping', onControlFrame);
+    socket.on('pong', onControlFrame);
     socket.on('close', (code: number, reason: Uint8Array) => {
       this.#handlers.onClose(code, reason.toString(), code !== 1006);
     });

@@ -5,7 +5,10 @@ import { MessageIterator } from '../../src/message-iterator.js';
 class Probe extends SafeEmitter<{ tick: (n: number) => void }> {
   errors: Array<[unknown, string]> = [];
   fire(n: number): boolean {
-    return this.emitSafe('tick', n, (error, event) => this.errors.push([error, event]));
+    return this.emitSafe('tick', n);
+  }
+  protected override listenerFailed(error: unknown, event: string): void {
+    this.errors.push([error, event]);
   }
 }
 
