@@ -93,7 +93,7 @@ function targetLines(summary, runs) {
     // Per run: no client may come back later than the largest cap it waited under, plus the handshake.
     const own = runs.filter((r) => r.name === s.name);
     const within = own.filter((r) => r.jitterCapMs !== null && r.p100 <= r.jitterCapMs + HANDSHAKE_SLACK_MS).length;
-    lines.push(`- ResilientStream with ${HERD_CONFIGS[s.name].settings.split(':')[0]} settings, target "p100 no worse than the jitter cap allows": **${within === own.length ? 'met' : 'missed'}** in ${within} of ${own.length} runs: p100 ${fmtRange(s.p100, 2, ' s')}, against the largest cap among the waits that ended in a reconnect, ${fmtRange(s.jitterCap, 2, ' s')} (highest attempt ${fmtRange(s.maxAttempt, 0)}). A client comes back at most its cap after the server does, plus ${HANDSHAKE_SLACK_MS / 1000} s allowed for the handshake.`);
+    lines.push(`- ResilientStream with ${HERD_CONFIGS[s.name].settings.startsWith('defaults') ? 'its defaults' : 'the equal settings'}, target "p100 no worse than the jitter cap allows": **${within === own.length ? 'met' : 'missed'}** in ${within} of ${own.length} runs: p100 ${fmtRange(s.p100, 2, ' s')}, against the largest cap among the waits that ended in a reconnect, ${fmtRange(s.jitterCap, 2, ' s')} (highest attempt ${fmtRange(s.maxAttempt, 0)}). A client comes back at most its cap after the server does, plus ${HANDSHAKE_SLACK_MS / 1000} s allowed for the handshake.`);
   }
   return lines;
 }
