@@ -1,6 +1,6 @@
 import { describe, ResilientStreamError } from './errors.js';
 import { redactText, redactUrl } from './redact.js';
-import { Transport, type TransportHandlers } from './transport.js';
+import { Transport, type FrameReceiver, type TransportHandlers } from './transport.js';
 import type { ResolvedOptions } from './resolve-options.js';
 
 /** Why a connection ended, as the conductor's one teardown path needs to know it. */
@@ -20,7 +20,7 @@ export interface ConnectionHost {
   readonly generation: number;
   opened(connection: Connection): void;
   /** Where inbound frames go (the hot path). */
-  readonly inbound: { receive(data: string | Uint8Array, byteLength: number): void };
+  readonly inbound: FrameReceiver;
   /** A protocol ping or pong frame arrived. */
   controlFrame(): void;
   /** The dial failed (already a typed error) or an open socket closed. */
@@ -34,8 +34,9 @@ type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' |
  * the platform's failures into typed errors with redacted urls, and falls silent for good when
  * disposed. The stream makes a new one, with a new generation number, for every attempt.
  *
- * It is its transport's handler object itself (no closure per handler: idle streams are many).
- * Disposing the transport swaps its handlers for no-ops, so a replaced socket cannot speak.
+ * It is its transport's handler object itself (no closure per handler: idle streams are many);
+ * frames skip it and go straight to the inbound pipeline. Disposing the transport swaps both for
+ * no-ops, so a replaced socket cannot speak.
  */
 export class Connection implements TransportHandlers {
   readonly generation: number;
@@ -50,7 +51,6 @@ export class Connection implements TransportHandlers {
   onEnded: (() => void) | undefined;
   readonly #options: DialOptions;
   readonly #host: ConnectionHost;
-  readonly #inbound: ConnectionHost['inbound'];
   #rawUrl: string | undefined;
   #transport: Transport | undefined;
   #connectTimer: unknown;
@@ -61,7 +61,6 @@ export class Connection implements TransportHandlers {
     this.attempt = attempt;
     this.#options = options;
     this.#host = host;
-    this.#inbound = host.inbound;
   }
 
   /** Aborts when this connection is torn down (handed to the url function and the resync hook). */
@@ -106,7 +105,8 @@ export class Connection implements TransportHandlers {
       if (!this.#isCurrent) return;
       this.#rawUrl = String(resolved);
       this.url = redactUrl(this.#rawUrl);
-      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, clientOptions, this);
+      // Frames go straight to the inbound pipeline; a disposed transport drops them, so a replaced socket cannot speak.
+      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, clientOptions, this, this.#host.inbound);
     } catch (cause) {
       if (!this.#isCurrent) return;
       const error = new ResilientStreamError('RS_CONNECT_FAILED', `Could not dial ${this.url ?? 'the url'}: ${this.redact(describe(cause))}`,
@@ -122,11 +122,6 @@ export class Connection implements TransportHandlers {
     this.#clearConnectTimer();
     this.openedAt = this.#options.clock.now();
     this.#host.opened(this);
-  }
-
-  /** The hot path: no generation check needed, a disposed transport no longer calls it. */
-  onMessage(data: string | Uint8Array, byteLength: number): void {
-    this.#inbound.receive(data, byteLength);
   }
 
   onControlFrame(): void {

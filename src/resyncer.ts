@@ -95,26 +95,26 @@ export class Resyncer<In> {
       this.#callbacks.emit('error', new ResilientStreamError('RS_LISTENER', `sequence threw: ${describe(cause)}`, { cause, event: 'sequence' }));
     }
     const key = this.#options.topicOf === undefined ? '' : topic ?? '';
-    if (range === undefined) this.#process({ message, key, first: Number.NaN, last: Number.NaN });
-    else if (typeof range === 'number') this.#process({ message, key, first: range, last: range });
-    else this.#process({ message, key, first: range[0], last: range[1] });
+    if (range === undefined) this.#process(message, key, Number.NaN, Number.NaN);
+    else if (typeof range === 'number') this.#process(message, key, range, range);
+    else this.#process(message, key, range[0], range[1]);
   }
 
-
-  #process(item: Held<In>): void {
-    if (this.#holding) return this.#hold(item);
-    if (Number.isNaN(item.first)) return this.#callbacks.deliver(item.message);
-    const verdict = this.#tracker.check(item.key, item.first, item.last);
+  /** The sequence rules for one message; allocates only when the message must be held. */
+  #process(message: In, key: string, first: number, last: number): void {
+    if (this.#holding) return this.#hold({ message, key, first, last });
+    if (Number.isNaN(first)) return this.#callbacks.deliver(message);
+    const verdict = this.#tracker.check(key, first, last);
     if (verdict === 'duplicate') return;
-    if (verdict !== 'gap') return this.#callbacks.deliver(item.message);
+    if (verdict !== 'gap') return this.#callbacks.deliver(message);
     const expected = this.#tracker.lastGapExpected;
-    const topic = this.#options.topicOf === undefined ? undefined : item.key;
-    this.#callbacks.emit('gap', topic === undefined ? { expected, received: item.first } : { expected, received: item.first, topic });
-    if (this.#options.resync === undefined) return this.#callbacks.deliver(item.message);
+    const topic = this.#options.topicOf === undefined ? undefined : key;
+    this.#callbacks.emit('gap', topic === undefined ? { expected, received: first } : { expected, received: first, topic });
+    if (this.#options.resync === undefined) return this.#callbacks.deliver(message);
     // Undo the jump: the snapshot decides where this message stands.
-    this.#tracker.set(item.key, expected - 1);
+    this.#tracker.set(key, expected - 1);
     this.#holding = true;
-    this.#hold(item);
+    this.#hold({ message, key, first, last });
     void this.#run(this.#generation, 'gap', topic === undefined ? this.#callbacks.topics() : [topic]);
   }
 
@@ -200,7 +200,7 @@ export class Resyncer<In> {
         continue;
       }
       replayed++;
-      this.#process(item);
+      this.#process(item.message, item.key, item.first, item.last);
     }
     return { replayed, dropped: dropped.size };
   }
