@@ -119,17 +119,20 @@ export class LivenessMonitor {
     return Math.min(staleness.maxMs, Math.max(staleness.minMs, learned * staleness.multiplier));
   }
 
-  /** Epoch ms of the last data message (to sampling resolution), or undefined. */
-  lastDataAt(): number | undefined {
+  /** Counts what arrived since the last sample now, so the readings below are current (health()). */
+  sample(): void {
     this.#sample(this.#clock.now());
+  }
+
+  /** Epoch ms of the last data message as of the last sample, or undefined. */
+  lastDataAt(): number | undefined {
     return this.#lastDataAt;
   }
 
-  /** Epoch ms of the last message of `topic` (to sampling resolution), or undefined if none. */
+  /** The last message of `topic` (epoch ms, as of the last sample) and whether it is stale; undefined if not watched. */
   topicState(topic: string): { lastAt: number | undefined; stale: boolean } | undefined {
     const entry = this.#topics?.get(topic);
     if (entry === undefined) return undefined;
-    this.#sample(this.#clock.now());
     return { lastAt: entry.seen > 0 ? entry.lastAt : undefined, stale: entry.strikes > 0 };
   }
 

@@ -100,7 +100,6 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     emit(event: string, payload: unknown): void { this.#stream.#emit(event as 'error', payload as ResilientStreamError); }
     error(error: ResilientStreamError): void { this.#stream.#emit('error', error); }
     recycle(error: ResilientStreamError, code?: number): void { this.#stream.#recycle(error, code); }
-    fail(error: ResilientStreamError): void { this.#stream.#recycle(error); }
     setState(to: StreamState, reason: string): void { this.#stream.#transition(to, reason); }
     isCurrent(generation: number): boolean { return generation === this.#stream.#generation; }
     topics(): string[] { return [...this.#stream.#topics]; }
@@ -180,6 +179,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   /** A snapshot for dashboards, probes and metrics. */
   health(): StreamHealth {
     const now = this.#options.clock.now();
+    this.#liveness.sample();
     const lastMessageAt = this.#liveness.lastDataAt() ?? null;
     const topics: Record<string, TopicHealth> = {};
     for (const topic of this.#topics) {

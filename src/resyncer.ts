@@ -15,7 +15,7 @@ export interface ResyncCallbacks<In> {
   setState(to: StreamState, reason: string): void;
   isCurrent(generation: number): boolean;
   /** Report the error and replace the socket. */
-  fail(error: ResilientStreamError): void;
+  recycle(error: ResilientStreamError): void;
   topics(): string[];
 }
 
@@ -121,7 +121,7 @@ export class Resyncer<In> {
   #hold(item: Held<In>): void {
     if (this.#held.push(item)) return;
     const limit = this.#options.resyncBufferSize;
-    this.#callbacks.fail(new ResilientStreamError('RS_RESYNC',
+    this.#callbacks.recycle(new ResilientStreamError('RS_RESYNC',
       `Expected the resync to finish before ${limit} messages were held (resyncBufferSize); reconnecting instead of dropping any.`));
   }
 
@@ -143,7 +143,7 @@ export class Resyncer<In> {
       this.#callbacks.emit('resynced', { reason, durationMs: clock.now() - startedAt, ...outcome, attempts: attempt });
       return;
     }
-    this.#callbacks.fail(new ResilientStreamError('RS_RESYNC',
+    this.#callbacks.recycle(new ResilientStreamError('RS_RESYNC',
       `Expected a snapshot at or after the first held message, but ${MAX_SNAPSHOT_TRIES} snapshots in a row were older; reconnecting.`));
   }
 
@@ -163,7 +163,7 @@ export class Resyncer<In> {
       const error = cause instanceof ResilientStreamError && cause.code === 'RS_RESYNC'
         ? cause
         : new ResilientStreamError('RS_RESYNC', `The resync hook failed: ${describe(cause)}`, { cause });
-      this.#callbacks.fail(error);
+      this.#callbacks.recycle(error);
       return false;
     } finally {
       clock.clearTimeout(timer);
