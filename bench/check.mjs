@@ -2,8 +2,8 @@
 // ResilientStream defaults, 5 alternating rounds) and a shortened herd (200 clients). Fails only on
 // a gross regression: RS median per-round ratio below 0.85x raw ws, or a herd that does not fully
 // recover. Writes bench/.results/check.json; never touches docs/.
-import { ensureBuild, environment } from './lib/env.mjs';
-import { saveResult } from './lib/report.mjs';
+import { ensureBuild } from './lib/env.mjs';
+import { resultHeader, saveResult } from './lib/report.mjs';
 import { fmt, parseArgs } from './lib/stats.mjs';
 import { measureThroughput, summarizeThroughput } from './throughput.mjs';
 import { runHerd } from './herd.mjs';
@@ -31,7 +31,7 @@ if (!herd.recovered) failures.push(`herd not fully recovered: ${herd.accepted} o
 console.log(`[check] build: ${build}`);
 console.log(`[check] throughput: RS ${fmt(rs.rate.median)} msg/s, per-round ratios vs raw ws ${rs.ratios.map((r) => fmt(r, 3)).join(', ')} (median ${fmt(rs.ratio.median, 3)}, floor ${MIN_RATIO})`);
 console.log(`[check] herd: ${herd.accepted}/${herd.count} back, p50 ${fmt(herd.p50)} ms, p100 ${fmt(herd.p100)} ms after restart`);
-saveResult('check', { name: 'check', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(), runs, ratio: rs.ratio, herd, failures });
+saveResult('check', { ...resultHeader('check', 'check.mjs', startedAt, t0), runs, ratio: rs.ratio, herd, failures });
 clearTimeout(deadline);
 if (failures.length > 0) {
   for (const failure of failures) console.error(`[check] FAIL: ${failure}`);

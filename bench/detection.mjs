@@ -4,10 +4,10 @@
 //           unanswered (a half-open connection)
 // ResilientStream runs with small thresholds; the peers run against the same faults for a
 // bounded time. Usage: node bench/detection.mjs [--rounds=5] [--trials=10] [--bound=10000]
-import { ensureBuild, environment } from './lib/env.mjs';
+import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, renderOnly, resultHeader, saveResult, table } from './lib/report.mjs';
 import { fmt, parseArgs, quantile } from './lib/stats.mjs';
 
 const RS_OPTIONS = Object.freeze({ staleAfterMs: 1_000, heartbeat: { intervalMs: 300, timeoutMs: 300 } });
@@ -68,11 +68,7 @@ function render(result) {
 
 async function main() {
   const args = parseArgs();
-  if (args['render-only']) {
-    rerender('detection', render);
-    console.log(`docs: ${renderDocs()}`);
-    return;
-  }
+  if (renderOnly(args, { detection: render })) return;
   const config = { rounds: args.rounds ?? 5, trials: args.trials ?? 10, peerTrials: args.peerTrials ?? 2, boundMs: args.bound ?? 10_000 };
   const startedAt = new Date().toISOString();
   const build = await ensureBuild();
@@ -107,8 +103,7 @@ async function main() {
     await server.kill();
   }
   const result = {
-    name: 'detection', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/detection.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1', config: { ...config, rsOptions: RS_OPTIONS },
+    ...resultHeader('detection', 'detection.mjs', startedAt, t0), config: { ...config, rsOptions: RS_OPTIONS },
     rs: ['stall', 'freeze'].map((f) => summarizeFault(rsTrials, f)),
     peers: PEERS.map((contender) => ({ contender, trials: peerTrials.get(contender) })),
     trials: rsTrials,

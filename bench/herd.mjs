@@ -3,10 +3,10 @@
 // the same port. The new server records when each handshake completes; from those times come the
 // recovery percentiles and the burstiness (connections per 100 ms bucket).
 //   node bench/herd.mjs [--rounds=5] [--count=1000] [--downtime=2000] [--configs=rs,rws,...]
-import { ensureBuild, environment } from './lib/env.mjs';
+import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS } from './lib/contenders.mjs';
 import { sleep, startChild } from './lib/proc.mjs';
-import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, renderOnly, resultHeader, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, quantile, rotate, summarize } from './lib/stats.mjs';
 
 const EQUAL_RS = { backoff: { initialDelayMs: 1_000, maxDelayMs: 10_000, factor: 1.3 } };
@@ -120,11 +120,7 @@ function render(result) {
 
 async function main() {
   const args = parseArgs();
-  if (args['render-only']) {
-    rerender('herd', render);
-    console.log(`docs: ${renderDocs()}`);
-    return;
-  }
+  if (renderOnly(args, { herd: render })) return;
   const config = {
     rounds: args.rounds ?? 5, count: args.count ?? 1_000, downtimeMs: args.downtime ?? 2_000,
     configs: String(args.configs ?? Object.keys(HERD_CONFIGS).join(',')).split(','),
@@ -152,8 +148,7 @@ async function main() {
     };
   });
   const result = {
-    name: 'herd', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/herd.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1', config, runs, summary,
+    ...resultHeader('herd', 'herd.mjs', startedAt, t0), config, runs, summary,
     settings: Object.fromEntries(config.configs.map((n) => [n, HERD_CONFIGS[n]])),
   };
   result.markdown = render(result);

@@ -3,10 +3,10 @@
 //   node bench/idle.mjs [--only=memory|timers] [--rounds=5] [--count=10000] [--window=10000]
 // Per-connection figures are taken against the process's own baseline before connecting; the
 // "above raw ws" figures subtract raw ws's per-connection figure from the same round.
-import { ensureBuild, environment } from './lib/env.mjs';
+import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, renderOnly, resultHeader, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 
 async function runOne(contender, config) {
@@ -105,12 +105,7 @@ function renderTimers(result) {
 
 async function main() {
   const args = parseArgs();
-  if (args['render-only']) {
-    rerender('memory', renderMemory);
-    rerender('timers', renderTimers);
-    console.log(`docs: ${renderDocs()}`);
-    return;
-  }
+  if (renderOnly(args, { memory: renderMemory, timers: renderTimers })) return;
   const config = {
     only: args.only ?? 'both',
     rounds: args.rounds ?? 5,
@@ -133,13 +128,8 @@ async function main() {
     }
   }
   const summary = summarizeIdle(runs, config.contenders);
-  const base = {
-    startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/idle.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1',
-    config, runs, summary,
-  };
   for (const section of config.only === 'both' ? ['memory', 'timers'] : [config.only]) {
-    const result = { name: section, ...base };
+    const result = { ...resultHeader(section, 'idle.mjs', startedAt, t0), config, runs, summary };
     result.markdown = section === 'memory' ? renderMemory(result) : renderTimers(result);
     console.log(`[idle] ${section} results: ${saveResult(section, result)}`);
     console.log(result.markdown);

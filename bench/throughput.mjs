@@ -2,10 +2,10 @@
 // trade ticks. Contenders alternate (rotated order per round); each run is a fresh client process
 // against one long-lived server process. Usage:
 //   node bench/throughput.mjs [--rounds=7] [--messages=1000000] [--warmup=100000] [--contenders=ws,rs,...]
-import { ensureBuild, environment } from './lib/env.mjs';
+import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
-import { commandLine, renderDocs, rerender, saveResult, table } from './lib/report.mjs';
+import { commandLine, renderDocs, renderOnly, resultHeader, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 import { buildBatch } from './lib/ticks.mjs';
 
@@ -117,11 +117,7 @@ function render(result) {
 
 async function main() {
   const args = parseArgs();
-  if (args['render-only']) {
-    rerender('throughput', render);
-    console.log(`docs: ${renderDocs()}`);
-    return;
-  }
+  if (renderOnly(args, { throughput: render })) return;
   const config = {
     rounds: args.rounds ?? 7,
     messages: args.messages ?? 1_000_000,
@@ -137,8 +133,7 @@ async function main() {
   const runs = await measureThroughput({ ...config, log: (line) => console.log(`[throughput] ${line}`) });
   const summary = summarizeThroughput(runs, config.contenders);
   const result = {
-    name: 'throughput', startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
-    command: `node bench/throughput.mjs ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1', config, runs, summary,
+    ...resultHeader('throughput', 'throughput.mjs', startedAt, t0), config, runs, summary,
   };
   result.markdown = render(result);
   console.log(`[throughput] results: ${saveResult('throughput', result)}; docs: ${renderDocs()}`);

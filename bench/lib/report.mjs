@@ -3,7 +3,7 @@
 // `<!-- generated:NAME:end -->` is rewritten; the hand-written methodology around it is kept.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './env.mjs';
+import { environment, ROOT } from './env.mjs';
 import { fmt } from './stats.mjs';
 
 const RESULTS = path.join(ROOT, 'bench', '.results');
@@ -82,6 +82,25 @@ export function renderDocs() {
 }
 
 /** "Command: `node bench/x.mjs ...`, run by `npm run bench`; on its own: `npm run bench:x`." */
+/**
+ * The fields every benchmark result starts with: its name, when it started, how long it took
+ * since `t0` (performance.now()), the machine, and the exact command that produced it.
+ */
+export function resultHeader(name, script, startedAt, t0) {
+  return {
+    name, startedAt, durationS: (performance.now() - t0) / 1000, env: environment(),
+    command: `node bench/${script} ${process.argv.slice(2).join(' ')}`.trim(), viaRunAll: process.env.BENCH_RUN_ALL === '1',
+  };
+}
+
+/** `--render-only`: re-render these sections from their saved results instead of measuring. True if it did. */
+export function renderOnly(args, renderers) {
+  if (!args['render-only']) return false;
+  for (const [name, render] of Object.entries(renderers)) rerender(name, render);
+  console.log(`docs: ${renderDocs()}`);
+  return true;
+}
+
 export function commandLine(result, npmScript) {
   return `Command: \`${result.command}\`${result.viaRunAll ? ', run by `npm run bench`' : ''}; on its own: \`npm run ${npmScript}\``;
 }
