@@ -121,6 +121,26 @@ export interface AdaptiveStaleness {
   readonly warmupSamples?: number;
 }
 
+/** Make-before-break rotation: a replacement socket is dialed and proven before the current one retires. */
+export interface RotateOptions<In = unknown> {
+  /** Rotate a connection once it is this old, in ms; each connection draws its point in [0.9, 1] x this. @default none */
+  readonly maxAgeMs?: number;
+  /** How long the replacement may take to prove overlap before the rotation fails, in ms. @default 10_000 */
+  readonly overlapMs?: number;
+  /** Recognises a venue's shutdown or restart notice; such a message starts a rotation. @default none */
+  readonly isNotice?: (message: In) => boolean;
+}
+
+/** Outbound pacing: one token bucket per connection for every frame the stream sends. */
+export interface RateLimitOptions {
+  /** Tokens added per second (frames per second allowed over time). */
+  readonly messagesPerSecond: number;
+  /** Frames that may go out at once after a quiet period. @default messagesPerSecond */
+  readonly burst?: number;
+  /** Whether protocol pings and the pongs answered count toward the limit (Binance counts them). @default true */
+  readonly countControlFrames?: boolean;
+}
+
 /** Time source and timers; a test seam. `now()` is in ms since the epoch and must never go backwards. */
 export interface Clock {
   now(): number;
@@ -183,6 +203,14 @@ export interface ResilientStreamOptions<In = unknown, Out = unknown> {
   readonly shouldReconnect?: (context: ShouldReconnectContext) => boolean;
   /** Aborting it closes the stream. @default none */
   readonly signal?: AbortSignal;
+  /** Make-before-break rotation by age, notice or `rotate()`; `false` disables. @default false */
+  readonly rotate?: RotateOptions<In> | false;
+  /** Identifies a message across sockets when there is no `sequence` (rotation overlap). @default none */
+  readonly dedupeKey?: (message: In) => string | undefined;
+  /** Paces every outbound frame through a per-connection token bucket; `false` disables. @default false */
+  readonly rateLimit?: RateLimitOptions | false;
+  /** The `subscribe`/`unsubscribe` hooks get at most this many topics per call. @default Infinity */
+  readonly maxTopicsPerMessage?: number;
   /** Time source and timers (test seam). @default the platform's monotonic clock and timers */
   readonly clock?: Clock;
   /** Uniform random in [0, 1) for jitter (test seam). @default Math.random */
