@@ -1,0 +1,63 @@
+/**
+ * Model-based lifecycle property (issue 9): random sequences of API calls, re-entrant listener
+ * calls and server faults against a real feed server, every invariant of test/property/model.ts
+ * checked after each step.
+ *
+ * Reproduce a failure with the seed and path it prints:
+ *   PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx vitest run test/property/lifecycle.property.test.ts
+ * Tune with PROPERTY_RUNS (default 200), PROPERTY_LANES (sequences run concurrently, default 8)
+ * and PROPERTY_MAX_STEPS (default 8).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureProcessErrors, runScenario, scenarioArb } from './model.js';
+
+const env = process.env;
+const baseSeed = env.PROPERTY_SEED !== undefined ? Number(env.PROPERTY_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
+const path = env.PROPERTY_PATH;
+const runs = Number(env.PROPERTY_RUNS ?? 200);
+const lanes = path !== undefined ? 1 : Number(env.PROPERTY_LANES ?? 8);
+const maxSteps = Number(env.PROPERTY_MAX_STEPS ?? 8);
+/** Shrinking real-socket runs is slow: after this long, every further run counts as passing, so the smallest failure found so far is reported. */
+const SHRINK_BUDGET_MS = Number(env.PROPERTY_SHRINK_BUDGET_MS ?? 90_000);
+
+let release: () => void;
+beforeAll(() => {
+  release = captureProcessErrors();
+});
+afterAll(() => release());
+
+describe('ResilientStream lifecycle, model-based', () => {
+  it(`holds every invariant over ${runs} random sequences (base seed ${baseSeed})`, async () => {
+    console.log(`[property] base seed ${baseSeed}, ${runs} runs in ${lanes} lanes, up to ${maxSteps + 1} steps each`);
+    let failedLane: number | undefined;
+    let shrinkDeadline = Number.POSITIVE_INFINITY;
+    const perLane = Math.ceil(runs / lanes);
+    const results = await Promise.allSettled(
+      Array.from({ length: lanes }, async (_, lane) => {
+        const seed = (baseSeed + lane) | 0;
+        const property = fc.asyncProperty(scenarioArb(maxSteps), async ({ config, commands }) => {
+          // Once one lane fails, the others stand aside so its shrinking runs alone (an uncaught
+          // exception cannot be attributed to a lane otherwise).
+          if (failedLane !== undefined && failedLane !== lane) return;
+          if (Date.now() > shrinkDeadline) return;
+          try {
+            await runScenario(config, commands, seed);
+          } catch (error) {
+            if (failedLane === undefined) {
+              failedLane = lane;
+              shrinkDeadline = Date.now() + SHRINK_BUDGET_MS;
+            }
+            throw error;
+          }
+        });
+        await fc.assert(property, { seed, numRuns: path !== undefined ? 1 : perLane, ...(path !== undefined ? { path } : {}), verbose: 1, includeErrorInReport: true });
+      }),
+    );
+    const failures = results.flatMap((result, lane) => (result.status === 'rejected' ? [`lane ${lane} (seed ${(baseSeed + lane) | 0}):\n${String(result.reason?.message ?? result.reason)}`] : []));
+    if (failures.length > 0) {
+      console.error(`[property] reproduce with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> from the report below\n${failures[0]}`);
+    }
+    expect(failures, failures[0]).toEqual([]);
+  }, 600_000);
+});
