@@ -1,0 +1,284 @@
+import { backoffDelay, type BackoffPolicy } from '../backoff.js';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../options.js';
+import { ndjsonFileSink } from './sinks/ndjson-file.js';
+import type { Sink } from './sinks/sink.js';
+
+/**
+ * What `pipeTo` needs from a stream: a `ResilientStream`, a `StreamPool`, or anything with the
+ * same shape. `pause()` must stop the flow of `message` events soon (a paused `ResilientStream`
+ * stops reading its socket), `resume()` must restart it.
+ */
+export interface PipeSource<In> {
+  readonly state: string;
+  on(event: 'message', listener: (message: In) => void): unknown;
+  on(event: 'state', listener: (event: { readonly to: string }) => void): unknown;
+  off(event: 'message', listener: (message: In) => void): unknown;
+  off(event: 'state', listener: (event: { readonly to: string }) => void): unknown;
+  pause(): void;
+  resume(): void;
+}
+
+/** Delays between retries of a failed write (full jitter, see docs/options.md). */
+export interface PipeRetryOptions {
+  /** Cap of the first retry delay, in ms. @default 100 */
+  readonly initialDelayMs?: number;
+  /** Largest retry delay, in ms. @default 5_000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link pipeTo}. */
+export interface PipeToOptions<In> {
+  /** Most messages per `sink.write()` call. @default 500 */
+  readonly batchSize?: number;
+  /** A partial batch is written once this long has passed without a full one, in ms. @default 200 */
+  readonly flushIntervalMs?: number;
+  /** Messages held before the stream is paused; it resumes once half of them are written. @default 10_000 */
+  readonly maxBufferedMessages?: number;
+  /** Only messages for which this returns true are piped (data, not acks or heartbeats). @default every message */
+  readonly filter?: (message: In) => boolean;
+  /** Delays between retries of a failed write. @default {initialDelayMs: 100, maxDelayMs: 5_000} */
+  readonly retry?: PipeRetryOptions;
+  /** Told about every failed write before it is retried; a throw here is ignored. @default none */
+  readonly onError?: (error: PipeWriteError) => void;
+  /** Aborting it stops piping: what is held is written, then the promise resolves. @default none */
+  readonly signal?: AbortSignal;
+  /** Once draining, stop retrying a failing sink after this long and count the rest as `unwritten`, in ms. @default Infinity */
+  readonly drainTimeoutMs?: number;
+  /** Timers (test seam). @default the platform's timers */
+  readonly clock?: Clock;
+  /** Uniform random in [0, 1) for the retry jitter (test seam). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** What {@link pipeTo} resolves with. */
+export interface PipeResult {
+  /** Messages taken from the stream (after `filter`). */
+  readonly received: number;
+  /** Messages the sink confirmed. */
+  readonly written: number;
+  /** Failed writes that were retried (each one was reported to `onError`). */
+  readonly retried: number;
+  /** Messages given up when `drainTimeoutMs` ran out; 0 otherwise. */
+  readonly unwritten: number;
+  /** Times the stream was paused because the buffer was full. */
+  readonly pauses: number;
+  /** The most messages held at once: the memory bound actually reached. */
+  readonly maxBuffered: number;
+}
+
+/** A failed `sink.write()`, given to `onError`; the batch is retried after `retryInMs`. */
+export class PipeWriteError extends Error {
+  override readonly name = 'PipeWriteError';
+  /** Stable code for logs and alerts. */
+  readonly code = 'RS_SINK_WRITE';
+  /** 1 for the first failure of this batch, then 2, 3, … */
+  readonly attempt: number;
+  /** Messages in the failed batch. */
+  readonly batchSize: number;
+  /** Delay before the next try, in ms. */
+  readonly retryInMs: number;
+
+  constructor(cause: unknown, attempt: number, batchSize: number, retryInMs: number) {
+    super(`Sink write of ${batchSize} message(s) failed (attempt ${attempt}): ${describe(cause)}; retrying in ${Math.round(retryInMs)} ms.`, { cause });
+    this.attempt = attempt;
+    this.batchSize = batchSize;
+    this.retryInMs = retryInMs;
+  }
+}
+
+const DEFAULTS = Object.freeze({ batchSize: 500, flushIntervalMs: 200, maxBufferedMessages: 10_000, initialDelayMs: 100, maxDelayMs: 5_000 });
+
+/**
+ * Pipes a stream's messages into a sink: in order, in batches, at least once. A failing sink is
+ * retried with jittered backoff, each failure reported to `onError` (never thrown, never an
+ * unhandled rejection). When `maxBufferedMessages` are held the stream is paused (it stops
+ * reading its socket) and resumed once half of them are written, so memory stays bounded
+ * whatever the sink does. When the stream closes or `signal` aborts, what is held is written,
+ * then the promise resolves with the counts.
+ *
+ * @param sink - a {@link Sink}, or a file path for the built-in NDJSON sink (closed at the end).
+ * @throws TypeError (synchronously) for a bad option, naming it.
+ */
+export function pipeTo<In>(stream: PipeSource<In>, sink: Sink<In> | string, options: PipeToOptions<In> = {}): Promise<PipeResult> {
+  if (typeof sink !== 'string') return new Pipe<In>(stream, sink, options).done;
+  const file = ndjsonFileSink<In>(sink);
+  return new Pipe<In>(stream, file, options).done.then(async (result) => {
+    await file.close().catch(() => undefined);
+    return result;
+  });
+}
+
+class Pipe<In> {
+  readonly done: Promise<PipeResult>;
+  readonly #stream: PipeSource<In>;
+  readonly #sink: Sink<In>;
+  readonly #options: PipeToOptions<In>;
+  readonly #batchSize: number;
+  readonly #flushIntervalMs: number;
+  readonly #maxBuffered: number;
+  readonly #policy: BackoffPolicy;
+  readonly #clock: Clock;
+  #buffer: In[] = [];
+  #counts = { received: 0, written: 0, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 0 };
+  #isPaused = false;
+  #isWriting = false;
+  #isFlushDue = false;
+  #flushTimer: unknown;
+  #drainDeadline: number | undefined;
+  #finish!: (result: PipeResult) => void;
+  #isEnding = false;
+  readonly #onMessage = (message: In): void => this.#accept(message);
+  readonly #onState = (event: { readonly to: string }): void => {
+    if (event.to === 'closed') this.#end();
+  };
+  readonly #onAbort = (): void => this.#end();
+
+  constructor(stream: PipeSource<In>, sink: Sink<In>, options: PipeToOptions<In>) {
+    this.#stream = stream;
+    this.#sink = sink;
+    this.#options = options;
+    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? DEFAULTS.batchSize);
+    this.#flushIntervalMs = nonNegative('flushIntervalMs', options.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
+    this.#maxBuffered = positiveInteger('maxBufferedMessages', options.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages);
+    const initialDelayMs = nonNegative('retry.initialDelayMs', options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs);
+    const maxDelayMs = nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs);
+    nonNegative('drainTimeoutMs', options.drainTimeoutMs ?? 0);
+    check('sink', sink, typeof sink === 'object' && sink !== null && typeof sink.write === 'function', 'an object with a write(batch) method, or a file path');
+    this.#policy = { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs), factor: 2, jitter: 'full' };
+    this.#clock = options.clock ?? systemClock;
+    this.done = new Promise<PipeResult>((resolve) => (this.#finish = resolve));
+    stream.on('message', this.#onMessage);
+    stream.on('state', this.#onState);
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (stream.state === 'closed' || options.signal?.aborted === true) this.#end();
+  }
+
+  #accept(message: In): void {
+    if (this.#isEnding) return;
+    if (this.#options.filter !== undefined && !this.#options.filter(message)) return;
+    this.#buffer.push(message);
+    this.#counts.received++;
+    const held = this.#buffer.length;
+    if (held > this.#counts.maxBuffered) this.#counts.maxBuffered = held;
+    if (held >= this.#maxBuffered && !this.#isPaused) {
+      this.#isPaused = true;
+      this.#counts.pauses++;
+      this.#stream.pause();
+    }
+    if (held >= this.#batchSize) this.#kick();
+    else this.#armFlush();
+  }
+
+  #armFlush(): void {
+    if (this.#flushTimer !== undefined || this.#isWriting) return;
+    this.#flushTimer = this.#clock.setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#isFlushDue = true;
+      this.#kick();
+    }, this.#flushIntervalMs);
+  }
+
+  #kick(): void {
+    if (this.#isWriting) return;
+    this.#isWriting = true;
+    void this.#writeLoop();
+  }
+
+  /** The one writer: a batch at a time, in order, until nothing is due. */
+  async #writeLoop(): Promise<void> {
+    while (this.#buffer.length >= this.#batchSize || (this.#buffer.length > 0 && (this.#isFlushDue || this.#isEnding))) {
+      const batch = this.#buffer.slice(0, this.#batchSize);
+      if (batch.length < this.#batchSize) this.#isFlushDue = false;
+      if (!(await this.#writeWithRetry(batch))) {
+        this.#counts.unwritten = this.#buffer.length;
+        this.#buffer = [];
+        break;
+      }
+      this.#buffer.splice(0, batch.length);
+      this.#counts.written += batch.length;
+      this.#maybeResume();
+    }
+    this.#isWriting = false;
+    if (this.#isEnding) this.#complete();
+    else if (this.#buffer.length > 0) this.#armFlush();
+  }
+
+  /** True once written; false when the drain deadline ran out first. */
+  async #writeWithRetry(batch: In[]): Promise<boolean> {
+    const random = this.#options.random ?? Math.random;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#sink.write(batch);
+        return true;
+      } catch (cause) {
+        const left = this.#drainDeadline === undefined ? Infinity : this.#drainDeadline - this.#clock.now();
+        if (left <= 0) return false;
+        const delayMs = Math.min(left, backoffDelay(attempt, this.#policy, random));
+        this.#counts.retried++;
+        this.#report(new PipeWriteError(cause, attempt, batch.length, delayMs));
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  #report(error: PipeWriteError): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // A throwing error handler must not stop the pipe.
+    }
+  }
+
+  #maybeResume(): void {
+    if (!this.#isPaused || this.#buffer.length > this.#maxBuffered / 2) return;
+    this.#isPaused = false;
+    if (!this.#isEnding) this.#stream.resume();
+  }
+
+  /** The stream closed or the signal aborted: take nothing more, write what is held. */
+  #end(): void {
+    if (this.#isEnding) return;
+    this.#isEnding = true;
+    const { drainTimeoutMs } = this.#options;
+    if (drainTimeoutMs !== undefined && Number.isFinite(drainTimeoutMs)) this.#drainDeadline = this.#clock.now() + drainTimeoutMs;
+    this.#stream.off('message', this.#onMessage);
+    this.#stream.off('state', this.#onState);
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#flushTimer !== undefined) this.#clock.clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    // Leave a stream that goes on (abort) flowing, as it was before the pipe.
+    if (this.#isPaused && this.#stream.state !== 'closed') this.#stream.resume();
+    this.#isPaused = false;
+    if (!this.#isWriting) this.#kick();
+  }
+
+  #complete(): void {
+    this.#finish({ ...this.#counts });
+  }
+}
+
+function positiveInteger(field: string, value: number): number {
+  check(field, value, Number.isInteger(value) && value > 0, 'an integer > 0');
+  return value;
+}
+
+function nonNegative(field: string, value: number): number {
+  check(field, value, typeof value === 'number' && !Number.isNaN(value) && value >= 0, 'a number >= 0');
+  return value;
+}
+
+function check(field: string, value: unknown, ok: boolean, expected: string): void {
+  if (ok) return;
+  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
+  throw new TypeError(`Expected \`${field}\` to be ${expected}, got ${shown}.`);
+}
+
+/** Describes a thrown value without ever throwing itself. */
+function describe(value: unknown): string {
+  try {
+    return value instanceof Error ? value.message : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

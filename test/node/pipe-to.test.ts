@@ -1,0 +1,219 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ndjsonFileSink, pipeTo, PipeWriteError, type Sink } from '../../src/node/index.js';
+import { sleep } from '../helpers/events.js';
+
+/** A stand-in stream: emits what the test says, records pause() and resume(). */
+class FakeSource extends EventEmitter {
+  state = 'open';
+  readonly calls: string[] = [];
+  isPaused = false;
+  pause(): void {
+    this.calls.push('pause');
+    this.isPaused = true;
+  }
+  resume(): void {
+    this.calls.push('resume');
+    this.isPaused = false;
+  }
+  push(...messages: number[]): void {
+    for (const message of messages) this.emit('message', message);
+  }
+  close(): void {
+    this.state = 'closed';
+    this.emit('state', { from: 'open', to: 'closed', reason: 'close() called' });
+  }
+}
+
+/** A sink that records batches, fails when told to, and can be slowed down. */
+class RecordingSink implements Sink<number> {
+  readonly batches: number[][] = [];
+  failNext = 0;
+  delayMs = 0;
+  attempts = 0;
+  get written(): number[] {
+    return this.batches.flat();
+  }
+  async write(batch: readonly number[]): Promise<void> {
+    this.attempts++;
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('sink down');
+    }
+    this.batches.push([...batch]);
+  }
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-pipe-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('pipeTo with a stand-in stream', () => {
+  it('writes full batches at once and a partial batch after flushIntervalMs, in order', async () => {
+    const source = new FakeSource();
+    const sink = new RecordingSink();
+    const done = pipeTo(source, sink, { batchSize: 3, flushIntervalMs: 50 });
+    source.push(1, 2, 3, 4, 5, 6, 7);
+    await sleep(10);
+    expect(sink.batches).toEqual([[1, 2, 3], [4, 5, 6]]);
+    await sleep(80);
+    expect(sink.batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    source.close();
+    // All 7 arrived in one tick, before the first write could start.
+    expect(await done).toEqual({ received: 7, written: 7, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 7 });
+  });
+
+  it('retries a failing sink with backoff, reports each failure to onError, and never rejects', async () => {
+    const source = new FakeSource();
+    const sink = new RecordingSink();
+    sink.failNext = 3;
+    const errors: PipeWriteError[] = [];
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 5, retry: { initialDelayMs: 5, maxDelayMs: 20 }, onError: (error) => errors.push(error) });
+    source.push(1, 2, 3);
+    source.close();
+    const result = await done;
+    expect(sink.written).toEqual([1, 2, 3]);
+    expect(result).toMatchObject({ received: 3, written: 3, retried: 3, unwritten: 0 });
+    expect(errors.map((error) => [error.code, error.attempt, error.batchSize])).toEqual([['RS_SINK_WRITE', 1, 2], ['RS_SINK_WRITE', 2, 2], ['RS_SINK_WRITE', 3, 2]]);
+    expect(errors[0]!.message).toMatch(/^Sink write of 2 message\(s\) failed \(attempt 1\): sink down; retrying in \d+ ms\.$/);
+    expect((errors[0]!.cause as Error).message).toBe('sink down');
+  });
+
+  it('a throwing onError and a sink that throws synchronously do not stop the pipe', async () => {
+    const source = new FakeSource();
+    let calls = 0;
+    const written: number[] = [];
+    const sink: Sink<number> = {
+      write(batch) {
+        if (calls++ === 0) throw new Error('sync throw');
+        written.push(...batch);
+        return Promise.resolve();
+      },
+    };
+    const done = pipeTo(source, sink, { batchSize: 10, flushIntervalMs: 1, retry: { initialDelayMs: 1 }, onError: () => {
+      throw new Error('handler bug');
+    } });
+    source.push(1, 2);
+    source.close();
+    expect(await done).toMatchObject({ written: 2, retried: 1 });
+    expect(written).toEqual([1, 2]);
+  });
+
+  it('pauses the stream when maxBufferedMessages are held and resumes it once half are written', async () => {
+    const source = new FakeSource();
+    const sink = new RecordingSink();
+    sink.delayMs = 30;
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 1, maxBufferedMessages: 6 });
+    source.push(...range(1, 6));
+    expect(source.calls).toEqual(['pause']);
+    // 6 held -> the first batch (1, 2) is being written; resume comes at <= 3 held.
+    await sleep(45);
+    expect(source.calls).toEqual(['pause']);
+    await sleep(60);
+    expect(source.calls).toEqual(['pause', 'resume']);
+    source.close();
+    const result = await done;
+    expect(sink.written).toEqual(range(1, 6));
+    expect(result).toMatchObject({ received: 6, written: 6, pauses: 1, maxBuffered: 6 });
+  });
+
+  it('on abort it stops taking messages, drains what it holds, resolves, and leaves the stream resumed', async () => {
+    const source = new FakeSource();
+    const sink = new RecordingSink();
+    sink.delayMs = 20;
+    const controller = new AbortController();
+    const done = pipeTo(source, sink, { batchSize: 2, maxBufferedMessages: 4, signal: controller.signal });
+    source.push(1, 2, 3, 4, 5);
+    controller.abort();
+    source.push(6);
+    const result = await done;
+    expect(sink.written).toEqual([1, 2, 3, 4, 5]);
+    expect(result).toMatchObject({ received: 5, written: 5, pauses: 1 });
+    expect(source.isPaused).toBe(false);
+    expect(source.listenerCount('message')).toBe(0);
+    expect(source.listenerCount('state')).toBe(0);
+  });
+
+  it('gives up after drainTimeoutMs when the sink keeps failing while draining, and counts what was lost', async () => {
+    const source = new FakeSource();
+    const sink = new RecordingSink();
+    sink.failNext = Infinity;
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 1000, drainTimeoutMs: 60, retry: { initialDelayMs: 10, maxDelayMs: 10 } });
+    source.push(1, 2, 3);
+    await sleep(5);
+    source.close();
+    const started = Date.now();
+    const result = await done;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result.written).toBe(0);
+    expect(result.unwritten).toBe(3);
+  });
+
+  it('filter keeps acks and heartbeats out', async () => {
+    const source = new FakeSource();
+    const sink = new RecordingSink();
+    const done = pipeTo(source, sink, { filter: (n) => n % 2 === 0, flushIntervalMs: 1 });
+    source.push(...range(1, 10));
+    source.close();
+    expect(await done).toMatchObject({ received: 5, written: 5 });
+    expect(sink.written).toEqual([2, 4, 6, 8, 10]);
+  });
+
+  it('resolves at once for a stream that is already closed, and names a bad option', async () => {
+    const source = new FakeSource();
+    source.state = 'closed';
+    expect(await pipeTo(source, new RecordingSink())).toMatchObject({ received: 0, written: 0 });
+    expect(() => pipeTo(new FakeSource(), new RecordingSink(), { batchSize: 0 })).toThrow('Expected `batchSize` to be an integer > 0, got 0.');
+    expect(() => pipeTo(new FakeSource(), {} as Sink, {})).toThrow('Expected `sink` to be an object with a write(batch) method, or a file path, got an object.');
+  });
+});
+
+describe('the NDJSON file sink', () => {
+  it('a path as the sink writes one JSON line per message and closes the file at the end', async () => {
+    const file = join(tempDir(), 'out.ndjson');
+    const source = new FakeSource();
+    const done = pipeTo(source, file, { flushIntervalMs: 1 });
+    source.push(1, 2, 3);
+    source.close();
+    expect(await done).toMatchObject({ written: 3 });
+    expect(readFileSync(file, 'utf8')).toBe('1\n2\n3\n');
+  });
+
+  it('rotates by size into name.1, name.2 … keeping maxFiles, never splitting a batch', async () => {
+    const dir = tempDir();
+    const file = join(dir, 's.ndjson');
+    const sink = ndjsonFileSink<{ n: number }>(file, { maxBytes: 20, maxFiles: 2 });
+    for (let n = 1; n <= 5; n++) await sink.write([{ n }, { n: n * 10 }]); // each batch: 8 + 9..10 bytes
+    await sink.close();
+    expect(readdirSync(dir).sort()).toEqual(['s.ndjson', 's.ndjson.1', 's.ndjson.2']);
+    expect(readFileSync(file, 'utf8')).toBe('{"n":5}\n{"n":50}\n');
+    expect(readFileSync(`${file}.1`, 'utf8')).toBe('{"n":4}\n{"n":40}\n');
+    expect(readFileSync(`${file}.2`, 'utf8')).toBe('{"n":3}\n{"n":30}\n');
+    expect(sink.rotations).toBe(4);
+    await expect(sink.write([{ n: 6 }])).rejects.toThrow('closed');
+  });
+
+  it('appends to an existing file and counts its size toward maxBytes', async () => {
+    const file = join(tempDir(), 'a.ndjson');
+    const first = ndjsonFileSink<number>(file, { maxBytes: 6 });
+    await first.write([1, 2]);
+    await first.close();
+    const second = ndjsonFileSink<number>(file, { maxBytes: 6 });
+    await second.write([3]);
+    await second.write([4, 5]);
+    await second.close();
+    expect(readFileSync(file, 'utf8')).toBe('4\n5\n');
+    expect(readFileSync(`${file}.1`, 'utf8')).toBe('1\n2\n3\n');
+  });
+});
