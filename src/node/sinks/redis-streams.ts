@@ -170,14 +170,18 @@ async function connect(url: string): Promise<OwnedClient> {
   } catch (cause) {
     throw new Error('Expected the optional peer dependency `redis` (node-redis) for redisStreamsSink({ url }); install it with `npm install redis`, or pass `client`.', { cause });
   }
-  // Fail writes fast while disconnected (pipeTo retries them with backoff) instead of queueing.
-  const client = redis.createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) } });
+  let isConnected = false;
+  // Writes fail fast while disconnected (pipeTo retries them with backoff) instead of queueing.
+  // A first connection that fails rejects this write; a connection lost later is redialed.
+  const reconnectStrategy = (retries: number, cause: Error): number | Error => (isConnected ? Math.min(50 * 2 ** retries, 2_000) : cause);
+  const client = redis.createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 5_000, reconnectStrategy } });
   // node-redis reconnects by itself; without a listener an `error` event would crash the process.
   client.on('error', () => {});
   try {
     await client.connect();
+    isConnected = true;
   } catch (error) {
-    await client.destroy?.();
+    if (client.isOpen) client.destroy();
     throw error;
   }
   return {
