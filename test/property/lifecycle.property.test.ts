@@ -15,6 +15,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureProcessErrors, runScenario, scenarioArb, type Command, type Config } from './model.js';
+import { checkLifecycleProperty } from './run-property.js';
 
 const env = process.env;
 const baseSeed = env.PROPERTY_SEED !== undefined ? Number(env.PROPERTY_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
@@ -60,31 +61,7 @@ describe('ResilientStream lifecycle, model-based', () => {
 
   it.skipIf(env.PROPERTY_EXPLORE === '1')(`holds every invariant over ${runs} random sequences (base seed ${baseSeed})`, async () => {
     console.log(`[property] base seed ${baseSeed}, ${runs} runs in ${lanes} lanes, up to ${maxSteps + 1} steps each`);
-    let failedLane: number | undefined;
-    let shrinkDeadline = Number.POSITIVE_INFINITY;
-    const perLane = Math.ceil(runs / lanes);
-    const results = await Promise.allSettled(
-      Array.from({ length: lanes }, async (_, lane) => {
-        const seed = (baseSeed + lane) | 0;
-        const property = fc.asyncProperty(scenarioArb(maxSteps), async ({ config, commands }) => {
-          // Once one lane fails, the others stand aside so its shrinking runs alone (an uncaught
-          // exception cannot be attributed to a lane otherwise).
-          if (failedLane !== undefined && failedLane !== lane) return;
-          if (Date.now() > shrinkDeadline) return;
-          try {
-            await runScenario(config, commands, seed);
-          } catch (error) {
-            if (failedLane === undefined) {
-              failedLane = lane;
-              shrinkDeadline = Date.now() + SHRINK_BUDGET_MS;
-            }
-            throw error;
-          }
-        });
-        await fc.assert(property, { seed, numRuns: path !== undefined ? 1 : perLane, ...(path !== undefined ? { path } : {}), verbose: 1, includeErrorInReport: true });
-      }),
-    );
-    const failures = results.flatMap((result, lane) => (result.status === 'rejected' ? [`lane ${lane} (seed ${(baseSeed + lane) | 0}):\n${String(result.reason?.message ?? result.reason)}`] : []));
+    const failures = await checkLifecycleProperty({ baseSeed, runs, lanes, maxSteps, path, shrinkBudgetMs: SHRINK_BUDGET_MS });
     if (failures.length > 0) {
       console.error(`[property] reproduce with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> from the report below\n${failures[0]}`);
     }

@@ -43,7 +43,7 @@ export interface Config {
   topics: Topic[];
   /** `sequence: m => m.seq` per topic: duplicates are dropped by the stream (enables the duplicate fault). */
   sequence: boolean;
-  /** A resync hook that resolves after this many ms (the `resyncing` state), or none. */
+  /** A resync hook that resolves after this many ms with the server's per-topic positions (the `resyncing` state), or none. */
   resyncMs: number | false;
   heartbeat: boolean;
   maxAttempts: number;
@@ -247,9 +247,11 @@ class Run {
       topicOf: (message) => message.topic,
       isData: (message) => message.topic !== undefined,
       sequence: config.sequence ? (message) => message.seq : undefined,
-      resync: config.resyncMs === false ? undefined : async ({ signal }) => {
+      // A snapshot as a real hook would fetch it: the server's position of each topic.
+      resync: config.resyncMs === false ? undefined : async ({ topics, signal }) => {
         await sleep(config.resyncMs as number, signal);
-        return {};
+        const positions = this.feed.state().topics;
+        return { sequences: Object.fromEntries(topics.map((topic) => [topic, positions[topic]?.position ?? 0])) };
       },
       staleAfterMs: TIMINGS.staleAfterMs,
       heartbeat: config.heartbeat ? TIMINGS.heartbeat : false,

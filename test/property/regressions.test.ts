@@ -118,6 +118,19 @@ describe('3. close() before the stream is live', () => {
     expect(stream.health().reconnects).toBe(0);
   });
 
+  it('also from an `open` listener on the first open (the stream is not live yet)', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed);
+    const recorder = new EventRecorder(stream);
+    stream.once('open', () => void stream.close());
+    stream.start();
+    await waitForState(stream, 'closed', 2_000);
+    await sleep(50);
+    expect(recorder.story).not.toContain('reconnecting');
+    expect(recorder.story).not.toContain('state:reconnecting');
+    expect(stream.health().reconnects).toBe(0);
+  });
+
   it('also while the url function is still resolving', async () => {
     const feed = await openFeed();
     const stream = jsonStream(feed, { url: async () => { await sleep(100); return feed.url; } });
