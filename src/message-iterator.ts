@@ -1,4 +1,5 @@
 import { ResilientStreamError } from './errors.js';
+import { Fifo } from './fifo.js';
 
 /**
  * One consumer's view of the message stream as an async iterator. Messages wait in a bounded FIFO
@@ -8,8 +9,7 @@ import { ResilientStreamError } from './errors.js';
 export class MessageIterator<T> implements AsyncIterableIterator<T> {
   readonly #capacity: number;
   readonly #onReturn: (iterator: MessageIterator<T>) => void;
-  #buffer: T[] = [];
-  #head = 0;
+  readonly #buffer = new Fifo<T>();
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
   #failWaiting: ((error: unknown) => void) | undefined;
   #ended = false;
@@ -29,7 +29,7 @@ export class MessageIterator<T> implements AsyncIterableIterator<T> {
       resolve({ value: message, done: false });
       return;
     }
-    if (this.#buffer.length - this.#head >= this.#capacity) {
+    if (this.#buffer.size >= this.#capacity) {
       this.end(new ResilientStreamError('RS_ITERATOR_OVERFLOW',
         `Expected the async iterator to keep up, but it fell ${this.#capacity} messages behind (iteratorBufferSize).`));
       return;
@@ -51,14 +51,7 @@ export class MessageIterator<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#buffer.length) {
-      const value = this.#buffer[this.#head++] as T;
-      if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
-        this.#buffer = this.#buffer.slice(this.#head);
-        this.#head = 0;
-      }
-      return Promise.resolve({ value, done: false });
-    }
+    if (this.#buffer.size > 0) return Promise.resolve({ value: this.#buffer.shift() as T, done: false });
     if (this.#ended) {
       const error = this.#error;
       this.#error = undefined;
@@ -71,8 +64,7 @@ export class MessageIterator<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.#buffer = [];
-    this.#head = 0;
+    this.#buffer.clear();
     this.end();
     this.#onReturn(this);
     return Promise.resolve({ value: undefined, done: true });
