@@ -1,18 +1,14 @@
+import type { ConnectionEnd } from './connection-end.js';
 import { describe, ResilientStreamError } from './errors.js';
 import { redactText, redactUrl } from './redact.js';
 import { Transport, type FrameReceiver, type TransportHandlers } from './transport.js';
+import { urlProblem } from './validate.js';
 import type { ResolvedOptions } from './resolve-options.js';
 
-/** Why a connection ended, as the conductor's one teardown path needs to know it. */
-export interface ConnectionEnd {
-  readonly error: ResilientStreamError;
-  readonly code?: number;
-  readonly reason?: string;
-  readonly status?: number;
-  readonly wasClean?: boolean;
-  /** Dial again without a delay (reconnect(), coming online). */
-  readonly isImmediate?: boolean;
-}
+/** ws reports a frame over `maxPayload` with this error code (and closes with 1009). */
+const WS_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+/** Server closes that are a normal end, not a fault: no error is invented for them. */
+const NORMAL_CLOSES = new Set([1000, 1001]);
 
 /** What a connection reports to the stream that owns it. */
 export interface ConnectionHost {
@@ -23,16 +19,16 @@ export interface ConnectionHost {
   readonly inbound: FrameReceiver;
   /** A protocol ping or pong frame arrived. */
   controlFrame(): void;
-  /** The dial failed (already a typed error) or an open socket closed. */
+  /** The dial failed, the deadline passed, or the socket closed or broke. */
   ended(connection: Connection, end: ConnectionEnd): void;
 }
 
-type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock'>;
+type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock' | 'maxMessageBytes'>;
 
 /**
- * One dial and, if it opens, one socket: resolves the url, enforces the connect deadline, turns
- * the platform's failures into typed errors with redacted urls, and falls silent for good when
- * disposed. The stream makes a new one, with a new generation number, for every attempt.
+ * One dial and, if it opens, one socket: resolves and checks the url, enforces the connect
+ * deadline until the stream marks it live (dial, handshake and subscribe hook), turns the
+ * platform's failures into typed ends with redacted urls, and falls silent for good when disposed. The stream makes a new one, with a new generation number, for every attempt.
  *
  * It is its transport's handler object itself (no closure per handler: idle streams are many);
  * frames skip it and go straight to the inbound pipeline. Disposing the transport swaps both for
@@ -41,10 +37,14 @@ type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' |
 export class Connection implements TransportHandlers {
   readonly generation: number;
   readonly attempt: number;
+  /** False only for the first dial after `start()`. */
+  readonly isReconnect: boolean;
   /** Aborts when this connection is torn down; created only if the url function or resync hook asks. */
   #abort: AbortController | undefined;
   /** Epoch ms when the socket opened, or undefined while dialing. */
   openedAt: number | undefined;
+  /** Epoch ms when the stream went live on this socket (subscriptions sent), or undefined. */
+  liveAt: number | undefined;
   /** The redacted url, safe for events and errors. */
   url: string | undefined;
   /** Called once the stream has torn this connection down (close() waits on it). */
@@ -55,10 +55,13 @@ export class Connection implements TransportHandlers {
   #transport: Transport | undefined;
   #connectTimer: unknown;
   #rejection: { status: number; retryAfterMs: number | undefined } | undefined;
+  /** A protocol error ws reported before closing; explains the close that follows. */
+  #socketError: Error | undefined;
 
-  constructor(generation: number, attempt: number, options: DialOptions, host: ConnectionHost) {
+  constructor(generation: number, attempt: number, isReconnect: boolean, options: DialOptions, host: ConnectionHost) {
     this.generation = generation;
     this.attempt = attempt;
+    this.isReconnect = isReconnect;
     this.#options = options;
     this.#host = host;
   }
@@ -80,6 +83,12 @@ export class Connection implements TransportHandlers {
     void this.#dial();
   }
 
+  /** The stream is live on this socket: the connect deadline is met. */
+  markLive(): void {
+    this.#clearConnectTimer();
+    this.liveAt = this.#options.clock.now();
+  }
+
   /** Stops the deadline, aborts the signal and cuts the socket. Called only by the stream's teardown. */
   dispose(reason: unknown): void {
     this.#clearConnectTimer();
@@ -97,21 +106,29 @@ export class Connection implements TransportHandlers {
   }
 
   async #dial(): Promise<void> {
-    const { url, protocols, WebSocket, clientOptions } = this.#options;
+    const { url, protocols, WebSocket, clientOptions, maxMessageBytes } = this.#options;
     try {
       const resolved = typeof url === 'function'
-        ? await url({ attempt: this.attempt, isReconnect: this.attempt > 0, signal: this.signal })
+        ? await url({ attempt: this.attempt, isReconnect: this.isReconnect, signal: this.signal })
         : url;
       if (!this.#isCurrent) return;
+      const problem = urlProblem(resolved);
+      if (problem !== undefined) {
+        const error = new ResilientStreamError('RS_CONNECT_FAILED', `The url function returned ${problem}; expected an absolute ws:, wss:, http: or https: URL without a #fragment.`);
+        this.#host.ended(this, { kind: 'dial-failed', error, report: true });
+        return;
+      }
       this.#rawUrl = String(resolved);
       this.url = redactUrl(this.#rawUrl);
+      // ws refuses a frame over maxPayload while it arrives (0 is ws's "no limit").
+      const wsOptions = { ...clientOptions, maxPayload: Number.isFinite(maxMessageBytes) ? maxMessageBytes : 0 };
       // Frames go straight to the inbound pipeline; a disposed transport drops them, so a replaced socket cannot speak.
-      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, clientOptions, this, this.#host.inbound);
+      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, wsOptions, this, this.#host.inbound);
     } catch (cause) {
       if (!this.#isCurrent) return;
       const error = new ResilientStreamError('RS_CONNECT_FAILED', `Could not dial ${this.url ?? 'the url'}: ${this.redact(describe(cause))}`,
         { cause: this.#redactCause(cause) });
-      this.#host.ended(this, { error });
+      this.#host.ended(this, { kind: 'dial-failed', error, report: true });
     }
   }
 
@@ -119,7 +136,6 @@ export class Connection implements TransportHandlers {
 
   onOpen(): void {
     if (!this.#isCurrent) return;
-    this.#clearConnectTimer();
     this.openedAt = this.#options.clock.now();
     this.#host.opened(this);
   }
@@ -133,7 +149,16 @@ export class Connection implements TransportHandlers {
   }
 
   onError(error: Error): void {
-    if (this.#isCurrent && this.openedAt === undefined) this.#failed(error);
+    if (!this.#isCurrent) return;
+    if (this.openedAt === undefined) return this.#failed(error);
+    if ((error as { code?: unknown }).code !== WS_TOO_LARGE) {
+      this.#socketError = error;
+      return;
+    }
+    const limit = this.#options.maxMessageBytes;
+    const message = `Expected messages of at most ${limit} bytes (maxMessageBytes), but a larger frame was arriving; it was refused and the socket recycled.`;
+    const kind = this.liveAt === undefined ? 'dial-failed' : 'recycled';
+    this.#host.ended(this, { kind, error: new ResilientStreamError('RS_MESSAGE_TOO_LARGE', message), code: 1009, reason: 'message too large', report: true });
   }
 
   onHandshakeRejected(status: number, retryAfterMs: number | undefined): void {
@@ -145,8 +170,16 @@ export class Connection implements TransportHandlers {
       this.#failed(new Error(`closed with code ${code} before opening`));
       return;
     }
-    const error = new ResilientStreamError('RS_CONNECT_FAILED', `The connection to ${this.url} closed with code ${code}${reason ? ` (${reason})` : ''}.`);
-    this.#host.ended(this, { error, code, reason, wasClean });
+    const isLive = this.liveAt !== undefined;
+    if (isLive && NORMAL_CLOSES.has(code) && this.#socketError === undefined) {
+      this.#host.ended(this, { kind: 'lost', code, reason, wasClean });
+      return;
+    }
+    const detail = this.#socketError === undefined ? '' : `: ${this.redact(this.#socketError.message)}`;
+    const what = isLive ? 'The connection' : 'The connection closed before it was live:';
+    const error = new ResilientStreamError('RS_CONNECT_FAILED', `${what} to ${this.url} closed with code ${code}${reason ? ` (${reason})` : ''}${detail}.`,
+      { cause: this.#socketError });
+    this.#host.ended(this, { kind: isLive ? 'lost' : 'dial-failed', error, code, reason, wasClean });
   }
 
   #failed(cause: Error): void {
@@ -156,14 +189,16 @@ export class Connection implements TransportHandlers {
       ? new ResilientStreamError('RS_CONNECT_FAILED', `Could not connect to ${url}: ${this.redact(cause.message)}`, { cause: this.#redactCause(cause) })
       : new ResilientStreamError('RS_HANDSHAKE_REJECTED', `The server refused the WebSocket handshake with ${url}: HTTP ${rejection.status}.`, {
           cause: this.#redactCause(cause), status: rejection.status, retryAfterMs: rejection.retryAfterMs });
-    this.#host.ended(this, { error, status: error.status });
+    this.#host.ended(this, { kind: 'dial-failed', error, status: error.status, report: true });
   }
 
   #timedOut(): void {
     this.#connectTimer = undefined;
-    if (!this.#isCurrent || this.openedAt !== undefined) return;
-    const message = `Expected the handshake with ${this.url ?? 'the url'} to finish within ${this.#options.connectTimeoutMs} ms (connectTimeoutMs).`;
-    this.#host.ended(this, { error: new ResilientStreamError('RS_CONNECT_TIMEOUT', message) });
+    if (!this.#isCurrent || this.liveAt !== undefined) return;
+    const what = this.openedAt === undefined ? 'the handshake with' : 'the subscribe hook on';
+    const message = `Expected ${what} ${this.url ?? 'the url'} to finish within ${this.#options.connectTimeoutMs} ms (connectTimeoutMs).`;
+    const error = new ResilientStreamError('RS_CONNECT_TIMEOUT', message);
+    this.#host.ended(this, { kind: 'dial-failed', error, report: true, code: 4000, reason: 'connect timeout' });
   }
 
   /** A cause whose message quotes the url is replaced by a copy without the secrets. */

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'RS_MESSAGE_TOO_LARGE',
   'RS_CLOSED',
   'RS_ITERATOR_OVERFLOW',
+  'RS_SEQUENCE',
 ] as const;
 
 /** A machine-readable error code: `RS_` plus SCREAMING_SNAKE. */
@@ -77,13 +78,22 @@ export function isResilientStreamError(value: unknown, code?: ErrorCode): value 
   return value instanceof ResilientStreamError && (code === undefined || value.code === code);
 }
 
-/** A one-line description of any thrown value, for error messages. */
+/**
+ * A one-line description of any thrown value, for error messages. Never throws itself: a value
+ * may be a null-prototype object (no string form), a Symbol, a BigInt, a revoked Proxy or an
+ * error whose `message` getter throws.
+ */
 export function describe(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  if (typeof value === 'string') return value;
   try {
+    if (value instanceof Error) return String(value.message);
+    if (typeof value === 'string') return value;
+    if (typeof value === 'symbol' || typeof value === 'bigint') return String(value);
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return `[${typeof value} without a string form]`;
+    }
   }
 }

@@ -13,7 +13,7 @@ type InboundOptions<In> = Pick<ResolvedOptions<In, unknown>, 'decode' | 'heartbe
 
 /** Where decoded messages go: the resyncer when sequences or resyncs are used, else straight to listeners. */
 export interface MessageSink<In> {
-  accept(message: In, topic: string | undefined): void;
+  deliver(message: In, topic?: string): void;
 }
 
 /**
@@ -65,7 +65,7 @@ export class Inbound<In> {
       if (topic !== undefined) liveness.recordTopic(topic);
     }
     this.received++;
-    this.#sink.accept(message, topic);
+    this.#sink.deliver(message, topic);
   }
 
   /** Calls a user function on a message; a throw is reported and treated as `undefined`. */

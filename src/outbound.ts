@@ -14,9 +14,13 @@ export interface OutboundHost {
 export interface SubscribeTarget {
   readonly transport: Transport | undefined;
   readonly attempt: number;
+  readonly isReconnect: boolean;
   /** False once the socket was replaced: the hook's answer must not be sent then. */
   isCurrent(): boolean;
 }
+
+/** An encoded outbound frame. */
+type Frame = string | ArrayBufferLike | ArrayBufferView;
 
 type OutboundOptions<Out> = Pick<ResolvedOptions<unknown, Out>, 'encode' | 'sendQueue' | 'subscribe' | 'unsubscribe' | 'clock'>;
 
@@ -27,13 +31,13 @@ type OutboundOptions<Out> = Pick<ResolvedOptions<unknown, Out>, 'encode' | 'send
 export class Outbound<Out> {
   readonly #options: OutboundOptions<Out>;
   readonly #host: OutboundHost;
-  readonly #queue: SendQueue<Out> | undefined;
+  readonly #queue: SendQueue<Frame> | undefined;
   #sent = 0;
 
   constructor(options: OutboundOptions<Out>, host: OutboundHost) {
     this.#options = options;
     this.#host = host;
-    this.#queue = options.sendQueue === false ? undefined : new SendQueue<Out>(options.sendQueue);
+    this.#queue = options.sendQueue === false ? undefined : new SendQueue<Frame>(options.sendQueue);
   }
 
   /** Counters for health(). */
@@ -41,22 +45,36 @@ export class Outbound<Out> {
     return { messagesSent: this.#sent, queued: this.#queue?.size ?? 0, dropped: this.#queue?.dropped ?? 0 };
   }
 
-  /** Keeps `message` for the next open; false when queueing is disabled. */
-  enqueue(message: Out): boolean {
+  /**
+   * Encodes `message` now, in every state, so a message that cannot be encoded is refused at once;
+   * then writes the frame on `transport`, or queues it for the next open when there is none.
+   * False (with an `error` for encode and socket failures) when it was not accepted.
+   */
+  send(message: Out, transport: Transport | undefined): boolean {
+    const frame = this.#encode(message);
+    if (frame === undefined) return false;
+    if (transport !== undefined) return this.#write(transport, frame);
     if (this.#queue === undefined) return false;
-    this.#queue.push(message, this.#options.clock.now());
+    this.#queue.push(frame, this.#options.clock.now());
     return true;
   }
 
-  /** Encodes and sends one message; false (and an `error`) if it cannot. */
-  write(transport: Transport, message: Out): boolean {
-    let frame;
+  /** Sends every queued, unexpired frame in order. */
+  flush(transport: Transport): void {
+    if (this.#queue === undefined || this.#queue.size === 0) return;
+    for (const frame of this.#queue.drain(this.#options.clock.now())) this.#write(transport, frame);
+  }
+
+  #encode(message: Out): Frame | undefined {
     try {
-      frame = this.#options.encode(message);
+      return this.#options.encode(message);
     } catch (cause) {
       this.#host.error(new ResilientStreamError('RS_ENCODE', `Could not encode a message: ${describe(cause)}`, { cause }));
-      return false;
+      return undefined;
     }
+  }
+
+  #write(transport: Transport, frame: Frame): boolean {
     try {
       transport.send(frame);
     } catch (cause) {
@@ -65,12 +83,6 @@ export class Outbound<Out> {
     }
     this.#sent++;
     return true;
-  }
-
-  /** Sends every queued, unexpired message in order. */
-  flush(transport: Transport): void {
-    if (this.#queue === undefined || this.#queue.size === 0) return;
-    for (const message of this.#queue.drain(this.#options.clock.now())) this.write(transport, message);
   }
 
   /** Forgets queued messages (close()). */
@@ -83,7 +95,7 @@ export class Outbound<Out> {
     const hook = this.#options.subscribe;
     if (hook === undefined || (topics.length === 0 && !isOpening)) return target.isCurrent();
     try {
-      const messages = await hook({ topics, attempt: target.attempt, isReconnect: target.attempt > 0 });
+      const messages = await hook({ topics, attempt: target.attempt, isReconnect: target.isReconnect });
       if (!target.isCurrent() || target.transport === undefined) return false;
       this.#writeAll(target.transport, messages);
       return true;
@@ -107,7 +119,7 @@ export class Outbound<Out> {
 
   #writeAll(transport: Transport, messages: Out | Out[] | undefined): void {
     if (messages === undefined) return;
-    if (Array.isArray(messages)) for (const message of messages) this.write(transport, message);
-    else this.write(transport, messages);
+    if (Array.isArray(messages)) for (const message of messages) this.send(message, transport);
+    else this.send(messages, transport);
   }
 }

@@ -1,10 +1,12 @@
-import { ResilientStreamError } from './errors.js';
 import { systemClock } from './clock.js';
+import { bool, duration, fn, group, invalid, isPlainObject, knownKeys, number, protocols, urlProblem } from './validate.js';
 import type {
   BackoffOptions,
   Clock,
   HeartbeatOptions,
+  RateLimitOptions,
   ResilientStreamOptions,
+  RotateOptions,
   SendQueueOptions,
   ShouldReconnectContext,
   StormOptions,
@@ -30,7 +32,8 @@ export interface ResolvedOptions<In, Out>
   extends Omit<
     Required_<ResilientStreamOptions<In, Out>>,
     'staleAfterMs' | 'heartbeat' | 'backoff' | 'storm' | 'sendQueue' | 'topics' | 'WebSocket' | 'protocols' |
-    'clientOptions' | 'subscribe' | 'unsubscribe' | 'topicOf' | 'isData' | 'sequence' | 'resync' | 'signal'
+    'clientOptions' | 'subscribe' | 'unsubscribe' | 'topicOf' | 'isData' | 'sequence' | 'resync' | 'signal' |
+    'rotate' | 'dedupeKey' | 'rateLimit'
   > {
   readonly WebSocket: ResilientStreamOptions<In, Out>['WebSocket'];
   readonly protocols: ResilientStreamOptions<In, Out>['protocols'];
@@ -48,6 +51,14 @@ export interface ResolvedOptions<In, Out>
   readonly backoff: BackoffOptions;
   readonly storm: StormOptions | false;
   readonly sendQueue: SendQueueOptions | false;
+  readonly rotate: ResolvedRotate<In> | false;
+  readonly dedupeKey: ResilientStreamOptions<In, Out>['dedupeKey'];
+  readonly rateLimit: Required<RateLimitOptions> | false;
+}
+
+/** Rotation after defaults: `overlapMs` is always set. */
+export interface ResolvedRotate<In> extends RotateOptions<In> {
+  readonly overlapMs: number;
 }
 
 /** Decodes text frames as JSON and passes binary frames through as `Uint8Array`. */
@@ -94,46 +105,26 @@ export const DEFAULTS = Object.freeze({
   wakeJitterMs: 1_000,
   iteratorBufferSize: 10_000,
   closeTimeoutMs: 2_000,
+  maxTopicsPerMessage: Number.POSITIVE_INFINITY,
 });
 
-function invalid(field: string, expected: string, got: unknown): never {
-  const shown = typeof got === 'string' || Array.isArray(got) ? JSON.stringify(got) : typeof got === 'function' ? 'a function' : String(got);
-  throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected \`${field}\` to be ${expected}, got ${shown}.`);
-}
+const ADAPTIVE_KEYS = ['auto', ...Object.keys(DEFAULTS.adaptiveStaleness)];
+const HEARTBEAT_KEYS = ['intervalMs', 'timeoutMs', 'ping', 'isPong'];
+const ROTATE_DEFAULTS = Object.freeze({ overlapMs: 10_000 });
+const ROTATE_KEYS = ['maxAgeMs', 'overlapMs', 'isNotice'];
+const RATE_LIMIT_KEYS = ['messagesPerSecond', 'burst', 'countControlFrames'];
 
-function number(field: string, value: unknown, min: number, options: { integer?: boolean; infinite?: boolean } = {}): number {
-  const ok =
-    typeof value === 'number' &&
-    !Number.isNaN(value) &&
-    value >= min &&
-    (Number.isFinite(value) || options.infinite === true) &&
-    (options.integer !== true || !Number.isFinite(value) || Number.isInteger(value));
-  if (ok) return value as number;
-  const kind = options.integer === true ? 'an integer' : options.infinite === true ? 'a number' : 'a finite number';
-  return invalid(field, `${kind} >= ${min}`, value);
-}
-
-function fn<T>(field: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') invalid(field, 'a function', value);
+function resolveUrl<In, Out>(value: ResilientStreamOptions<In, Out>['url']): ResilientStreamOptions<In, Out>['url'] {
+  if (typeof value === 'function') return value;
+  if (typeof value !== 'string' && !(value instanceof URL)) return invalid('url', 'a string, URL or function', value);
+  const problem = urlProblem(value);
+  if (problem !== undefined) invalid('url', 'an absolute ws:, wss:, http: or https: URL without a #fragment', `[${problem}]`);
   return value;
 }
 
-function group<T extends object>(field: string, value: unknown, defaults: T): T {
-  if (value === undefined) return defaults;
-  if (typeof value !== 'object' || value === null) return invalid(field, 'an object', value);
-  return { ...defaults, ...(value as Partial<T>) };
-}
-
-function resolveUrl<In, Out>(value: ResilientStreamOptions<In, Out>['url']): ResilientStreamOptions<In, Out>['url'] {
-  if (typeof value === 'function' || value instanceof URL) return value;
-  if (typeof value !== 'string') return invalid('url', 'a string, URL or function', value);
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    return invalid('url', 'an absolute ws:// or wss:// URL', '[unparsable url]');
-  }
-  if (!/^(wss?|https?):$/.test(parsed.protocol)) invalid('url', 'a ws:, wss:, http: or https: URL', parsed.protocol);
+function resolveClientOptions(value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) return invalid('clientOptions', 'a plain object of ws options', value);
   return value;
 }
 
@@ -143,13 +134,13 @@ const STALENESS_DEFAULT: Staleness = Object.freeze({ mode: 'fixed', ms: DEFAULTS
 function resolveStaleness(value: ResilientStreamOptions['staleAfterMs']): Staleness {
   if (value === false) return STALENESS_OFF;
   if (value === undefined || value === DEFAULTS.staleAfterMs) return STALENESS_DEFAULT;
-  if (typeof value === 'number') return { mode: 'fixed', ms: number('staleAfterMs', value, 1) };
-  if (typeof value !== 'object' || value === null || value.auto !== true) {
+  if (typeof value === 'number') return { mode: 'fixed', ms: duration('staleAfterMs', value, 1) };
+  if (!isPlainObject(value) || value.auto !== true) {
     return invalid('staleAfterMs', 'a number, false or {auto: true, ...}', value);
   }
-  const merged = { ...DEFAULTS.adaptiveStaleness, ...value };
-  const minMs = number('staleAfterMs.minMs', merged.minMs, 1);
-  const maxMs = number('staleAfterMs.maxMs', merged.maxMs, minMs);
+  const merged = group('staleAfterMs', value, { ...DEFAULTS.adaptiveStaleness, auto: true }, ADAPTIVE_KEYS);
+  const minMs = duration('staleAfterMs.minMs', merged.minMs, 1);
+  const maxMs = duration('staleAfterMs.maxMs', merged.maxMs, minMs);
   const multiplier = number('staleAfterMs.multiplier', merged.multiplier, 1);
   const quantile = number('staleAfterMs.quantile', merged.quantile, 0);
   if (quantile <= 0 || quantile >= 1) invalid('staleAfterMs.quantile', 'a number between 0 and 1 (exclusive)', quantile);
@@ -159,9 +150,9 @@ function resolveStaleness(value: ResilientStreamOptions['staleAfterMs']): Stalen
 
 function resolveHeartbeat<In, Out>(value: ResilientStreamOptions<In, Out>['heartbeat']): HeartbeatOptions<In, Out> | false {
   if (value === false) return false;
-  const merged = group<HeartbeatOptions<In, Out>>('heartbeat', value, DEFAULTS.heartbeat);
-  number('heartbeat.intervalMs', merged.intervalMs, 1);
-  number('heartbeat.timeoutMs', merged.timeoutMs, 1);
+  const merged = group<HeartbeatOptions<In, Out>>('heartbeat', value, DEFAULTS.heartbeat, HEARTBEAT_KEYS);
+  duration('heartbeat.intervalMs', merged.intervalMs, 1);
+  duration('heartbeat.timeoutMs', merged.timeoutMs, 1);
   fn('heartbeat.ping', merged.ping);
   fn('heartbeat.isPong', merged.isPong);
   return Object.freeze(merged);
@@ -169,14 +160,14 @@ function resolveHeartbeat<In, Out>(value: ResilientStreamOptions<In, Out>['heart
 
 function resolveBackoff(value: unknown): BackoffOptions {
   const merged = group<BackoffOptions>('backoff', value, DEFAULTS.backoff);
-  number('backoff.initialDelayMs', merged.initialDelayMs, 0);
-  number('backoff.maxDelayMs', merged.maxDelayMs, merged.initialDelayMs);
+  duration('backoff.initialDelayMs', merged.initialDelayMs, 0);
+  duration('backoff.maxDelayMs', merged.maxDelayMs, merged.initialDelayMs);
   number('backoff.factor', merged.factor, 1);
   if (!['full', 'equal', 'decorrelated', 'none'].includes(merged.jitter)) {
     invalid('backoff.jitter', "one of 'full', 'equal', 'decorrelated', 'none'", merged.jitter);
   }
   number('backoff.maxAttempts', merged.maxAttempts, 0, { integer: true, infinite: true });
-  number('backoff.resetAfterMs', merged.resetAfterMs, 0);
+  duration('backoff.resetAfterMs', merged.resetAfterMs, 0);
   return Object.freeze(merged);
 }
 
@@ -184,8 +175,8 @@ function resolveStorm(value: unknown): StormOptions | false {
   if (value === false) return false;
   const merged = group<StormOptions>('storm', value, DEFAULTS.storm);
   number('storm.maxReconnects', merged.maxReconnects, 1, { integer: true });
-  number('storm.windowMs', merged.windowMs, 1);
-  number('storm.cooldownMs', merged.cooldownMs, 0);
+  duration('storm.windowMs', merged.windowMs, 1);
+  duration('storm.cooldownMs', merged.cooldownMs, 0);
   return Object.freeze(merged);
 }
 
@@ -214,11 +205,6 @@ function resolveClock(value: Clock | undefined): Clock {
   return value;
 }
 
-function bool(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') invalid(field, 'a boolean', value);
-  return value as boolean;
-}
 
 /** Every resolved default, shared as the prototype of each stream's resolved options. */
 let resolvedDefaults: Record<string, unknown> | undefined;
@@ -237,43 +223,80 @@ export function resolveOptions<In, Out>(options: ResilientStreamOptions<In, Out>
   return Object.freeze(Object.create(resolvedDefaults, own)) as ResolvedOptions<In, Out>;
 }
 
+/** Every top-level option name (a test keeps it equal to ResilientStreamOptions). */
+export const OPTION_NAMES = Object.freeze([
+  'url', 'protocols', 'WebSocket', 'clientOptions', 'connectTimeoutMs', 'maxMessageBytes', 'decode', 'encode', 'topics',
+  'subscribe', 'unsubscribe', 'topicOf', 'isData', 'staleAfterMs', 'topicStaleAfterMs', 'heartbeat', 'backoff', 'storm',
+  'sequence', 'resync', 'resyncTimeoutMs', 'resyncBufferSize', 'sendQueue', 'shouldReconnect', 'signal', 'rotate',
+  'dedupeKey', 'rateLimit', 'maxTopicsPerMessage', 'clock', 'random', 'reconnectOnOffline', 'reconnectOnOnline',
+  'checkOnWake', 'wakeJitterMs', 'iteratorBufferSize', 'closeTimeoutMs',
+] as const);
+
+function resolveRotate<In>(value: unknown): ResolvedRotate<In> | false {
+  if (value === undefined || value === false) return false;
+  const merged = group<RotateOptions<In>>('rotate', value, ROTATE_DEFAULTS, ROTATE_KEYS);
+  if (merged.maxAgeMs !== undefined) duration('rotate.maxAgeMs', merged.maxAgeMs, 1);
+  duration('rotate.overlapMs', merged.overlapMs, 1);
+  fn('rotate.isNotice', merged.isNotice);
+  return Object.freeze(merged) as ResolvedRotate<In>;
+}
+
+function resolveRateLimit(value: unknown): Required<RateLimitOptions> | false {
+  if (value === undefined || value === false) return false;
+  if (!isPlainObject(value)) return invalid('rateLimit', 'false or {messagesPerSecond, burst?, countControlFrames?}', value);
+  knownKeys(value, RATE_LIMIT_KEYS, 'rateLimit.');
+  const messagesPerSecond = number('rateLimit.messagesPerSecond', value.messagesPerSecond, Number.MIN_VALUE);
+  const burst = number('rateLimit.burst', value.burst ?? Math.max(1, messagesPerSecond), 1);
+  const countControlFrames = bool('rateLimit.countControlFrames', value.countControlFrames, true);
+  return Object.freeze({ messagesPerSecond, burst, countControlFrames });
+}
+
 function resolveAll<In, Out>(options: ResilientStreamOptions<In, Out>): ResolvedOptions<In, Out> {
-  if (typeof options !== 'object' || options === null) invalid('options', 'an object', options);
+  if (!isPlainObject(options)) invalid('options', 'a plain object', options);
+  knownKeys(options, OPTION_NAMES);
   const topicStale = options.topicStaleAfterMs;
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', options.signal);
+  const topicOf = fn('topicOf', options.topicOf);
+  if (topicStale !== undefined && topicStale !== false && topicOf === undefined) {
+    invalid('topicStaleAfterMs', 'false unless `topicOf` is given (without it no message has a topic and every topic looks silent)', topicStale);
+  }
   return Object.freeze({
     url: resolveUrl(options.url),
-    protocols: options.protocols,
+    protocols: protocols(options.protocols),
     WebSocket: fn('WebSocket', options.WebSocket),
-    clientOptions: options.clientOptions,
-    connectTimeoutMs: number('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1),
+    clientOptions: resolveClientOptions(options.clientOptions),
+    connectTimeoutMs: duration('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1),
     maxMessageBytes: number('maxMessageBytes', options.maxMessageBytes ?? DEFAULTS.maxMessageBytes, 1, { infinite: true }),
     decode: fn('decode', options.decode) ?? (defaultDecode as (data: string | Uint8Array) => In),
     encode: fn('encode', options.encode) ?? defaultEncode,
     topics: resolveTopics(options.topics),
     subscribe: fn('subscribe', options.subscribe),
     unsubscribe: fn('unsubscribe', options.unsubscribe),
-    topicOf: fn('topicOf', options.topicOf),
+    topicOf,
     isData: fn('isData', options.isData),
     staleness: resolveStaleness(options.staleAfterMs),
-    topicStaleAfterMs: topicStale === undefined || topicStale === false ? false : number('topicStaleAfterMs', topicStale, 1),
+    topicStaleAfterMs: topicStale === undefined || topicStale === false ? false : duration('topicStaleAfterMs', topicStale, 1),
     heartbeat: resolveHeartbeat(options.heartbeat),
     backoff: resolveBackoff(options.backoff),
     storm: resolveStorm(options.storm),
     sequence: fn('sequence', options.sequence),
     resync: fn('resync', options.resync),
-    resyncTimeoutMs: number('resyncTimeoutMs', options.resyncTimeoutMs ?? DEFAULTS.resyncTimeoutMs, 1),
+    resyncTimeoutMs: duration('resyncTimeoutMs', options.resyncTimeoutMs ?? DEFAULTS.resyncTimeoutMs, 1),
     resyncBufferSize: number('resyncBufferSize', options.resyncBufferSize ?? DEFAULTS.resyncBufferSize, 1, { integer: true }),
     sendQueue: resolveSendQueue(options.sendQueue),
     shouldReconnect: fn('shouldReconnect', options.shouldReconnect) ?? defaultShouldReconnect,
     signal: options.signal,
+    rotate: resolveRotate<In>(options.rotate),
+    dedupeKey: fn('dedupeKey', options.dedupeKey),
+    rateLimit: resolveRateLimit(options.rateLimit),
+    maxTopicsPerMessage: number('maxTopicsPerMessage', options.maxTopicsPerMessage ?? DEFAULTS.maxTopicsPerMessage, 1, { integer: true, infinite: true }),
     clock: resolveClock(options.clock),
     random: fn('random', options.random) ?? Math.random,
     reconnectOnOffline: bool('reconnectOnOffline', options.reconnectOnOffline, DEFAULTS.reconnectOnOffline),
     reconnectOnOnline: bool('reconnectOnOnline', options.reconnectOnOnline, DEFAULTS.reconnectOnOnline),
     checkOnWake: bool('checkOnWake', options.checkOnWake, DEFAULTS.checkOnWake),
-    wakeJitterMs: number('wakeJitterMs', options.wakeJitterMs ?? DEFAULTS.wakeJitterMs, 0),
+    wakeJitterMs: duration('wakeJitterMs', options.wakeJitterMs ?? DEFAULTS.wakeJitterMs, 0),
     iteratorBufferSize: number('iteratorBufferSize', options.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize, 1, { integer: true }),
-    closeTimeoutMs: number('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
+    closeTimeoutMs: duration('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
   });
 }

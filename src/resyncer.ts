@@ -1,5 +1,6 @@
 import { describe, ResilientStreamError } from './errors.js';
-import { HoldBackBuffer, planReplay, SequenceTracker } from './sequence.js';
+import { Fifo } from './fifo.js';
+import { planReplay, SequenceTracker, toRange } from './sequence.js';
 import type { GapEvent, ResyncedEvent, ResyncingEvent } from './events.js';
 import type { ResyncReason, ResyncResult } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
@@ -43,7 +44,7 @@ export class Resyncer<In> {
   readonly #options: ResyncConfig<In>;
   readonly #callbacks: ResyncCallbacks<In>;
   readonly #tracker = new SequenceTracker();
-  readonly #held: HoldBackBuffer<Held<In>>;
+  readonly #held = new Fifo<Held<In>>();
   #holding = false;
   #generation = -1;
   #abort: AbortController | undefined;
@@ -52,7 +53,6 @@ export class Resyncer<In> {
   constructor(options: ResyncConfig<In>, callbacks: ResyncCallbacks<In>) {
     this.#options = options;
     this.#callbacks = callbacks;
-    this.#held = new HoldBackBuffer(options.resyncBufferSize);
   }
 
   /** Counters for health(). */
@@ -81,23 +81,33 @@ export class Resyncer<In> {
   }
 
   /** One decoded message (the hot path). */
-  accept(message: In, topic: string | undefined): void {
+  deliver(message: In, topic: string | undefined): void {
     const sequence = this.#options.sequence;
     if (sequence === undefined) {
       if (this.#holding) this.#hold({ message, key: '', first: Number.NaN, last: Number.NaN });
       else this.#callbacks.deliver(message);
       return;
     }
-    let range: number | readonly [number, number] | undefined;
+    const key = this.#options.topicOf === undefined ? '' : topic ?? '';
+    const range = this.#rangeOf(sequence, message);
+    if (range === undefined) this.#process(message, key, Number.NaN, Number.NaN);
+    else this.#process(message, key, range[0], range[1]);
+  }
+
+  /** The extractor's answer as a range; a throw or an unusable answer is reported and means "untracked". */
+  #rangeOf(sequence: (message: In) => unknown, message: In): readonly [number, number] | undefined {
+    let value: unknown;
     try {
-      range = sequence(message);
+      value = sequence(message);
     } catch (cause) {
       this.#callbacks.emit('error', new ResilientStreamError('RS_LISTENER', `sequence threw: ${describe(cause)}`, { cause, event: 'sequence' }));
+      return undefined;
     }
-    const key = this.#options.topicOf === undefined ? '' : topic ?? '';
-    if (range === undefined) this.#process(message, key, Number.NaN, Number.NaN);
-    else if (typeof range === 'number') this.#process(message, key, range, range);
-    else this.#process(message, key, range[0], range[1]);
+    const range = toRange(value);
+    if (range !== 'invalid') return range;
+    this.#callbacks.emit('error', new ResilientStreamError('RS_SEQUENCE',
+      `Expected \`sequence\` to return a safe integer, a [first, last] pair of them (first <= last) or undefined, got ${describe(value)}; the message is delivered untracked.`));
+    return undefined;
   }
 
   /** The sequence rules for one message; allocates only when the message must be held. */
@@ -119,8 +129,11 @@ export class Resyncer<In> {
   }
 
   #hold(item: Held<In>): void {
-    if (this.#held.push(item)) return;
     const limit = this.#options.resyncBufferSize;
+    if (this.#held.size < limit) {
+      this.#held.push(item);
+      return;
+    }
     this.#callbacks.recycle(new ResilientStreamError('RS_RESYNC',
       `Expected the resync to finish before ${limit} messages were held (resyncBufferSize); reconnecting instead of dropping any.`));
   }

@@ -1,11 +1,28 @@
 /**
  * Sequence bookkeeping for feeds that number their messages: gap and duplicate detection per key,
- * the bounded hold-back buffer used while a resync fetches a snapshot, and the replay plan that
- * decides which held messages a snapshot makes redundant (the Binance local-book procedure, which
+ * the check that an extractor's answer is a usable sequence, and the replay plan that decides which held messages a snapshot makes redundant (the Binance local-book procedure, which
  * other exchanges' sequence schemes reduce to).
  *
- * Pure: no timers, no I/O. Sequence numbers are expected to be safe integers.
+ * Pure: no timers, no I/O. Sequence numbers are safe integers (see {@link toRange}).
  */
+
+/** A message's sequence range, `[first, last]`. */
+export type SequenceRange = readonly [first: number, last: number];
+
+/**
+ * Reads a `sequence` extractor's answer: a safe integer n is `[n, n]`, a pair of safe integers
+ * with `first <= last` is itself, `undefined` is "no sequence". Anything else (a numeric string,
+ * NaN, a float, a reversed pair) returns `'invalid'`: the caller reports it and delivers the
+ * message untracked, because guessing could drop it as a duplicate.
+ */
+export function toRange(value: unknown): SequenceRange | undefined | 'invalid' {
+  if (value === undefined) return undefined;
+  if (Number.isSafeInteger(value)) return [value as number, value as number];
+  if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && Number.isSafeInteger(value[1]) && value[0] <= value[1]) {
+    return value as unknown as SequenceRange;
+  }
+  return 'invalid';
+}
 
 /** What {@link SequenceTracker.check} concluded about one message. */
 export type SequenceVerdict = 'first' | 'in-order' | 'gap' | 'duplicate';
@@ -85,79 +102,6 @@ export class SequenceTracker {
   }
 }
 
-/** Past this many consumed slots the backing array is compacted (amortised O(1) shift). */
-const COMPACT_AFTER = 1024;
-
-/**
- * Bounded FIFO for messages held back while a resync is in flight. {@link push} refuses (returns
- * false) when full; the caller must treat that as an overflow error, never as silent loss.
- */
-export class HoldBackBuffer<T> {
-  readonly #capacity: number;
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  /** @param capacity - most items held at once; an integer >= 0, else RangeError. */
-  constructor(capacity: number) {
-    if (!Number.isSafeInteger(capacity) || capacity < 0) {
-      throw new RangeError(`Expected \`capacity\` to be an integer >= 0, got ${String(capacity)}.`);
-    }
-    this.#capacity = capacity;
-  }
-
-  /** The most items the buffer holds. */
-  get capacity(): number {
-    return this.#capacity;
-  }
-
-  /** Items currently held. */
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  /** Appends `item`; returns false, holding nothing new, when the buffer is full. */
-  push(item: T): boolean {
-    if (this.size >= this.#capacity) return false;
-    this.#items.push(item);
-    return true;
-  }
-
-  /** Removes and returns the oldest item, or undefined when empty. */
-  shift(): T | undefined {
-    if (this.size === 0) return undefined;
-    const item = this.#items[this.#head];
-    // Release the reference so a held message can be collected before compaction.
-    this.#items[this.#head] = undefined;
-    this.#head++;
-    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-
-  /** The oldest item without removing it, or undefined when empty. */
-  peek(): T | undefined {
-    return this.size === 0 ? undefined : this.#items[this.#head];
-  }
-
-  /** The item `index` places from the oldest (0 = oldest), or undefined out of range. No allocation. */
-  at(index: number): T | undefined {
-    return index >= 0 && index < this.size ? this.#items[this.#head + index] : undefined;
-  }
-
-  /** Empties the buffer. */
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
-
-  /** A copy of the held items, oldest first. */
-  toArray(): T[] {
-    return this.#items.slice(this.#head) as T[];
-  }
-}
-
 /** What to do with held messages after a snapshot; see {@link planReplay}. */
 export interface ReplayPlan {
   /** False when the snapshot is too old for the held messages: resync again. */
@@ -165,9 +109,6 @@ export interface ReplayPlan {
   /** How many held messages, from the front, the snapshot already covers. */
   readonly drop: number;
 }
-
-/** A message's sequence range, `[first, last]`. */
-export type SequenceRange = readonly [first: number, last: number];
 
 /**
  * Decides what to do with messages held during a resync, given the snapshot's sequence S:

@@ -4,13 +4,12 @@ import type { Clock, StormOptions } from './options.js';
 
 /** What the storm watch asks of its owner. */
 export interface StormCallbacks {
-  emit(event: 'storm', payload: StormEvent): void;
   emit(event: 'stormEnd', payload: StormEndEvent): void;
 }
 
 /**
  * Turns the pure {@link StormDetector} into alerts: counts reconnect attempts (flapping connections
- * produce one each), raises `storm` once, and `stormEnd` once the stream has then stayed open for a
+ * produce one each), reports the `storm` alert once (returned from {@link attempt}), and `stormEnd` once the stream has then stayed open for a
  * whole window. Owns the one timer that measures that calm period.
  */
 export class StormWatch {
@@ -38,25 +37,25 @@ export class StormWatch {
     return this.#policy !== false && this.active ? this.#policy.cooldownMs : 0;
   }
 
-  /** A reconnect attempt is about to be made. */
-  attempt(): void {
+  /** A counted reconnect attempt is about to be made; returns the alert when it starts a storm (the owner emits it). */
+  attempt(): StormEvent | undefined {
     const detector = this.#ensureDetector();
-    if (detector === undefined) return;
+    if (detector === undefined) return undefined;
     const now = this.#clock.now();
     const start = detector.recordAttempt(now);
-    if (start === undefined) return;
-    this.#callbacks.emit('storm', {
+    if (start === undefined) return undefined;
+    return {
       reconnects: start.reconnects,
       windowMs: start.windowMs,
       recentFailures: detector.recentFailures.map((note) => ({ ...note })),
       sinceHealthyMs: this.#lastHealthyAt === undefined ? null : now - this.#lastHealthyAt,
-    });
+    };
   }
 
-  /** A connection ended (close code and/or error), for the alert's recent-failures list. */
-  failed(code: number | undefined, error: Error): void {
+  /** An unrequested end (close code and/or error), for the alert's recent-failures list. */
+  failed(code: number | undefined, error: Error | undefined): void {
     this.#stopCalmTimer();
-    this.#ensureDetector()?.noteFailure({ at: this.#clock.now(), code, error: error.message });
+    this.#ensureDetector()?.noteFailure({ at: this.#clock.now(), code, error: error?.message });
   }
 
   /** A connection counted as healthy (it stayed up `resetAfterMs`). */

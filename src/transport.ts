@@ -62,11 +62,12 @@ export class Transport {
   #disposed = false;
 
   constructor(url: string, protocols: string | string[] | undefined, WebSocketImpl: WebSocketConstructor | undefined,
-    clientOptions: Record<string, unknown> | undefined, handlers: TransportHandlers, receiver: FrameReceiver) {
+    clientOptions: Record<string, unknown>, handlers: TransportHandlers, receiver: FrameReceiver) {
     const Impl = WebSocketImpl ?? (IsomorphicWebSocket as unknown as WebSocketConstructor);
     this.#handlers = handlers;
     this.#receiver = receiver;
-    this.#socket = clientOptions === undefined ? new Impl(url, protocols) : new Impl(url, protocols, clientOptions);
+    // Standard WebSockets ignore the third argument; Node's ws reads its options from it.
+    this.#socket = new Impl(url, protocols, clientOptions);
     const node = this.#socket as unknown as Partial<NodeSocket>;
     this.#node = typeof node.on === 'function' && typeof node.ping === 'function' ? (node as NodeSocket) : undefined;
     if (this.#node === undefined) this.#listenStandard();

@@ -111,7 +111,8 @@ describe('connecting and subscribing', () => {
     await waitForState(stream, 'open');
     expect(calls).toHaveLength(1);
     expect(calls[0]![1]).toEqual(['feed.v1']);
-    expect(calls[0]![2]).toEqual({ headers: { 'x-api-key': 'k' } });
+    // maxMessageBytes becomes ws's maxPayload, so an oversized frame is refused while it arrives.
+    expect(calls[0]![2]).toEqual({ headers: { 'x-api-key': 'k' }, maxPayload: 16 * 1024 * 1024 });
   });
 });
 

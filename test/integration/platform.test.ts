@@ -20,15 +20,22 @@ afterEach(() => {
 const backoff = { initialDelayMs: 30_000, maxDelayMs: 30_000, jitter: 'none' as const };
 
 describe('network and wake signals', () => {
-  it('offline drops an open socket at once instead of waiting for a timeout', async () => {
+  it('offline drops an open socket at once, as a requested end: no error, no counted attempt, online dials', async () => {
     const feed = await openFeed();
-    const stream = jsonStream(feed, { backoff }).start();
+    const stream = jsonStream(feed, { backoff, wakeJitterMs: 20 }).start();
     await waitForState(stream, 'open');
     const started = Date.now();
+    const reconnecting = waitForEvent(stream, 'reconnecting');
     target.dispatchEvent(new Event('offline'));
     expect(stream.state).toBe('reconnecting');
     expect(Date.now() - started).toBeLessThan(100);
-    expect(stream.errors.at(-1)?.message).toContain('offline');
+    // Waiting for `online` (at most backoff.maxDelayMs); not a fault, so nothing is counted.
+    expect(await reconnecting).toMatchObject({ attempt: 0, delayMs: 30_000 });
+    expect((await reconnecting).reason).toContain('offline');
+    expect(stream.errors).toEqual([]);
+    expect(stream.health().attempt).toBe(0);
+    target.dispatchEvent(new Event('online'));
+    await waitForEvent(stream, 'open', () => true, 1_000);
   });
 
   it('online during a backoff wait dials after at most wakeJitterMs', async () => {

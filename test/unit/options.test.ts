@@ -55,15 +55,15 @@ describe('resolveOptions', () => {
 
   it.each([
     [{ backoff: { factor: 0 } }, 'Expected `backoff.factor` to be a finite number >= 1, got 0.'],
-    [{ backoff: { maxDelayMs: 10, initialDelayMs: 100 } }, 'Expected `backoff.maxDelayMs` to be a finite number >= 100, got 10.'],
+    [{ backoff: { maxDelayMs: 10, initialDelayMs: 100 } }, 'Expected `backoff.maxDelayMs` to be a finite number of ms from 100 to 2147483647, got 10.'],
     [{ backoff: { jitter: 'random' } }, "Expected `backoff.jitter` to be one of 'full', 'equal', 'decorrelated', 'none', got \"random\"."],
     [{ backoff: { maxAttempts: 1.5 } }, 'Expected `backoff.maxAttempts` to be an integer >= 0, got 1.5.'],
-    [{ staleAfterMs: 0 }, 'Expected `staleAfterMs` to be a finite number >= 1, got 0.'],
+    [{ staleAfterMs: 0 }, 'Expected `staleAfterMs` to be a finite number of ms from 1 to 2147483647, got 0.'],
     [{ staleAfterMs: true }, 'Expected `staleAfterMs` to be a number, false or {auto: true, ...}, got true.'],
     [{ staleAfterMs: { auto: true, quantile: 1 } }, 'Expected `staleAfterMs.quantile` to be a number between 0 and 1 (exclusive), got 1.'],
-    [{ heartbeat: { intervalMs: -1 } }, 'Expected `heartbeat.intervalMs` to be a finite number >= 1, got -1.'],
+    [{ heartbeat: { intervalMs: -1 } }, 'Expected `heartbeat.intervalMs` to be a finite number of ms from 1 to 2147483647, got -1.'],
     [{ heartbeat: { ping: 'ping' } }, 'Expected `heartbeat.ping` to be a function, got "ping".'],
-    [{ connectTimeoutMs: Number.NaN }, 'Expected `connectTimeoutMs` to be a finite number >= 1, got NaN.'],
+    [{ connectTimeoutMs: Number.NaN }, 'Expected `connectTimeoutMs` to be a finite number of ms from 1 to 2147483647, got NaN.'],
     [{ topics: ['a', ''] }, 'Expected `topics` to be an array of non-empty strings, got ["a",""].'],
     [{ storm: { maxReconnects: 0 } }, 'Expected `storm.maxReconnects` to be an integer >= 1, got 0.'],
     [{ sendQueue: { maxMessages: 0 } }, 'Expected `sendQueue.maxMessages` to be an integer >= 1, got 0.'],
@@ -75,8 +75,10 @@ describe('resolveOptions', () => {
   });
 
   it('rejects bad urls without echoing them (they may hold secrets)', () => {
-    expect(messageOf({ url: 'not a url?token=secret' })).toBe('Expected `url` to be an absolute ws:// or wss:// URL, got "[unparsable url]".');
-    expect(messageOf({ url: 'ftp://host/' })).toBe('Expected `url` to be a ws:, wss:, http: or https: URL, got "ftp:".');
+    const expected = 'Expected `url` to be an absolute ws:, wss:, http: or https: URL without a #fragment';
+    expect(messageOf({ url: 'not a url?token=secret' })).toBe(`${expected}, got "[an unparsable url]".`);
+    expect(messageOf({ url: 'ftp://host/?token=secret' })).toBe(`${expected}, got "[a ftp: url]".`);
+    expect(messageOf({ url: 'wss://host/feed?token=secret#top' })).toBe(`${expected}, got "[a url with a #fragment (WebSocket urls cannot have one)]".`);
     expect(messageOf({ url: 42 })).toBe('Expected `url` to be a string, URL or function, got 42.');
   });
 

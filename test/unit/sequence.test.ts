@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HoldBackBuffer, SequenceTracker, planReplay } from '../../src/sequence.js';
+import { SequenceTracker, planReplay, toRange } from '../../src/sequence.js';
 import type { SequenceRange } from '../../src/sequence.js';
 
 /** Runs single-number messages through one key and returns the verdicts. */
@@ -146,68 +146,6 @@ describe('SequenceTracker keys', () => {
   });
 });
 
-describe('HoldBackBuffer', () => {
-  it('is a FIFO', () => {
-    const buffer = new HoldBackBuffer<string>(3);
-    expect(buffer.push('a')).toBe(true);
-    expect(buffer.push('b')).toBe(true);
-    expect(buffer.size).toBe(2);
-    expect(buffer.peek()).toBe('a');
-    expect(buffer.shift()).toBe('a');
-    expect(buffer.shift()).toBe('b');
-    expect(buffer.shift()).toBeUndefined();
-    expect(buffer.peek()).toBeUndefined();
-    expect(buffer.size).toBe(0);
-  });
-
-  it('refuses a push when full and keeps what it holds', () => {
-    const buffer = new HoldBackBuffer<number>(2);
-    expect([buffer.push(1), buffer.push(2), buffer.push(3)]).toEqual([true, true, false]);
-    expect(buffer.toArray()).toEqual([1, 2]);
-    buffer.shift();
-    expect(buffer.push(4)).toBe(true);
-    expect(buffer.toArray()).toEqual([2, 4]);
-  });
-
-  it('with capacity 0 refuses everything', () => {
-    const buffer = new HoldBackBuffer<number>(0);
-    expect(buffer.push(1)).toBe(false);
-    expect(buffer.size).toBe(0);
-  });
-
-  it('indexes with at(), copies with toArray() and empties with clear()', () => {
-    const buffer = new HoldBackBuffer<number>(5);
-    for (const n of [10, 20, 30]) buffer.push(n);
-    buffer.shift();
-    expect([buffer.at(0), buffer.at(1), buffer.at(2), buffer.at(-1)]).toEqual([20, 30, undefined, undefined]);
-    const copy = buffer.toArray();
-    copy.push(99);
-    expect(buffer.toArray()).toEqual([20, 30]);
-    buffer.clear();
-    expect(buffer.size).toBe(0);
-    expect(buffer.push(1)).toBe(true);
-  });
-
-  it('keeps order and capacity through many push/shift cycles (compaction)', () => {
-    const buffer = new HoldBackBuffer<number>(3000);
-    let next = 0;
-    let expected = 0;
-    for (let round = 0; round < 200; round++) {
-      while (buffer.push(next)) next++;
-      expect(buffer.size).toBe(3000);
-      for (let i = 0; i < 1700; i++) expect(buffer.shift()).toBe(expected++);
-    }
-    expect(buffer.peek()).toBe(expected);
-    expect(buffer.toArray()).toEqual(Array.from({ length: buffer.size }, (_, i) => expected + i));
-  });
-
-  it('rejects a bad capacity naming the value', () => {
-    expect(() => new HoldBackBuffer(-1)).toThrow('Expected `capacity` to be an integer >= 0, got -1.');
-    expect(() => new HoldBackBuffer(2.5)).toThrow(RangeError);
-    expect(() => new HoldBackBuffer(Infinity)).toThrow(RangeError);
-  });
-});
-
 describe('planReplay', () => {
   // Binance depth updates [U, u] held while fetching a snapshot with lastUpdateId 1027024.
   const SNAPSHOT = 1027024;
@@ -250,10 +188,8 @@ describe('planReplay', () => {
   });
 
   it('reads ranges through rangeOf from held messages of any shape', () => {
-    const buffer = new HoldBackBuffer<{ U: number; u: number }>(10);
-    buffer.push({ U: 1027000, u: 1027024 });
-    buffer.push({ U: 1027025, u: 1027026 });
-    const plan = planReplay(buffer.toArray(), SNAPSHOT, (event) => [event.U, event.u]);
+    const held = [{ U: 1027000, u: 1027024 }, { U: 1027025, u: 1027026 }];
+    const plan = planReplay(held, SNAPSHOT, (event) => [event.U, event.u]);
     expect(plan).toEqual({ ok: true, drop: 1 });
   });
 
@@ -269,4 +205,18 @@ describe('planReplay', () => {
     const replayed = held.slice(plan.drop).map(([first, last]) => tracker.check('BNBBTC', first, last));
     expect(replayed).toEqual(['in-order', 'in-order']);
   });
+});
+
+describe('toRange', () => {
+  it('accepts safe integers and ordered pairs of them, and undefined as "no sequence"', () => {
+    expect(toRange(5)).toEqual([5, 5]);
+    expect(toRange([3, 7])).toEqual([3, 7]);
+    expect(toRange([7, 7])).toEqual([7, 7]);
+    expect(toRange(undefined)).toBeUndefined();
+  });
+
+  it.each([['5'], [Number.NaN], [1.5], [2 ** 53], [[7, 3]], [['1', '2']], [[1]], [null], [{}], [Infinity]])(
+    'refuses %j rather than guess', (value) => {
+      expect(toRange(value)).toBe('invalid');
+    });
 });

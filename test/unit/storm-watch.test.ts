@@ -12,16 +12,16 @@ function setup(policy: StormOptions | false = POLICY) {
   const storms: StormEvent[] = [];
   const ends: StormEndEvent[] = [];
   const watch = new StormWatch(policy, clock, {
-    emit: (event: 'storm' | 'stormEnd', payload: StormEvent | StormEndEvent) => {
-      if (event === 'storm') storms.push(payload as StormEvent);
-      else ends.push(payload as StormEndEvent);
+    emit: (_event: 'stormEnd', payload: StormEndEvent) => {
+      ends.push(payload);
     },
   });
   /** One flap: the connection fails, a reconnect attempt follows `gapMs` later. */
   const flap = (gapMs = 10): void => {
     watch.failed(1006, new Error('closed with code 1006'));
     clock.advance(gapMs);
-    watch.attempt();
+    const storm = watch.attempt();
+    if (storm !== undefined) storms.push(storm);
   };
   return { clock, watch, storms, ends, flap };
 }

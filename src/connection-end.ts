@@ -1,0 +1,47 @@
+import type { ResilientStreamError } from './errors.js';
+
+/**
+ * How a connection ended. Every end goes through the conductor's one teardown path, which reads
+ * the kind to decide what happens next.
+ *
+ * - `dial-failed`: the connection never became live (refused, timed out, the handshake or the
+ *   subscribe hook failed, or the socket closed before it was live).
+ * - `lost`: a live socket closed without being asked to (a network drop, a server close).
+ * - `recycled`: the stream cut a live socket because it was unhealthy (stale, no pong, a message
+ *   too large, a failed resync).
+ * - `requested`: the user or the platform asked for a fresh socket (`reconnect()`, going offline).
+ * - `closing`: `close()`.
+ *
+ * Only faults carry an `error`. Unrequested ends (`dial-failed`, `lost`, `recycled`) count toward
+ * `backoff.maxAttempts`, the backoff delay and storm windows; requested ones never do.
+ */
+export type EndKind = 'dial-failed' | 'lost' | 'recycled' | 'requested' | 'closing';
+
+/** One connection's end, as the teardown path needs to know it. */
+export interface ConnectionEnd {
+  readonly kind: EndKind;
+  /** The fault behind the end; absent for requested ends and normal server closes (1000, 1001). */
+  readonly error?: ResilientStreamError;
+  /** The close code, when a close frame (or 1006) ended an open socket, or the code we closed with. */
+  readonly code?: number;
+  readonly reason?: string;
+  /** The HTTP status of a refused handshake. */
+  readonly status?: number;
+  readonly wasClean?: boolean;
+  /** The error is news that no other event tells (a failed dial); emit it as `error`. */
+  readonly report?: boolean;
+  /** Requested ends: how long to wait before dialing again, in ms (0 for `reconnect()`). */
+  readonly waitMs?: number;
+}
+
+/** True when the end counts toward attempts, backoff and storms (it was not asked for). */
+export function isUnrequested(end: ConnectionEnd): boolean {
+  return end.kind === 'dial-failed' || end.kind === 'lost' || end.kind === 'recycled';
+}
+
+/** Words for logs and the `reconnecting` event: the error's message, else what happened. */
+export function describeEnd(end: ConnectionEnd): string {
+  if (end.error !== undefined) return end.error.message;
+  if (end.kind === 'lost') return `The server closed the connection (code ${end.code ?? 1005}${end.reason ? `, ${end.reason}` : ''}).`;
+  return end.reason || end.kind;
+}

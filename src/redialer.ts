@@ -1,0 +1,231 @@
+import pRetry, { AbortError } from 'p-retry';
+import { backoffDelay } from './backoff.js';
+import { describeEnd, isUnrequested, type ConnectionEnd } from './connection-end.js';
+import { ResilientStreamError } from './errors.js';
+import type { StormEvent } from './events.js';
+import type { ResolvedOptions } from './resolve-options.js';
+import { MAX_DURATION_MS } from './validate.js';
+
+/** Node fires a timer at once when armed for longer than 2^31 - 1 ms; no wait is ever armed longer. */
+const MAX_TIMER_MS = MAX_DURATION_MS;
+
+/** What the redialer asks of its owner: one dial at a time. */
+export interface RedialHost {
+  /** Start dial `attempt`; report its outcome with {@link Redialer.live} or the teardown's {@link Redialer.follow}. */
+  dial(attempt: number): void;
+}
+
+/** The storm watch as the redialer sees it. */
+export interface StormCounter {
+  /** Records a counted reconnect attempt; returns the alert when this attempt starts a storm. */
+  attempt(): StormEvent | undefined;
+  cooldownMs(): number;
+  failed(code: number | undefined, error: Error | undefined): void;
+  healthy(): void;
+}
+
+/** What happens after a connection ended. */
+export type RedialPlan =
+  | { readonly retry: true; readonly attempt: number; readonly delayMs: number; readonly reason: string; readonly storm?: StormEvent }
+  | { readonly retry: false; readonly error: ResilientStreamError };
+
+type RetryPlan = Extract<RedialPlan, { retry: true }>;
+type RedialOptions = Pick<ResolvedOptions<unknown, unknown>, 'backoff' | 'random' | 'clock' | 'wakeJitterMs'>;
+
+/** Carries a plan to the loop whose dial ended (p-retry hands it to onFailedAttempt). */
+class PlannedRetry extends Error {
+  constructor(readonly plan: RetryPlan) {
+    super(plan.reason);
+  }
+}
+
+/**
+ * The attempt loop: the attempt counter, the previous delay, the interruptible wait, wake jitter,
+ * Retry-After and the storm cooldown. p-retry runs the attempts of one outage; the delays are our
+ * own (see backoff.ts), waited out inside `onFailedAttempt`.
+ *
+ * Each loop has a generation. Starting a loop or stopping supersedes the running one: a
+ * superseded loop never dials, never waits again and never reports, so it cannot change a newer
+ * `start()`'s state. While a socket is live no loop runs at all.
+ */
+export class Redialer {
+  readonly #options: RedialOptions;
+  readonly #storm: StormCounter;
+  readonly #host: RedialHost;
+  #loop = 0;
+  #attempt = 0;
+  #previousDelayMs: number | undefined;
+  #pending: { readonly resolve: () => void; readonly reject: (error: Error) => void } | undefined;
+  #wait: (() => void) | undefined;
+  #wakeTimer: unknown;
+  #skipNext = false;
+  #wokeWhileDialing = false;
+
+  constructor(options: RedialOptions, storm: StormCounter, host: RedialHost) {
+    this.#options = options;
+    this.#storm = storm;
+    this.#host = host;
+  }
+
+  /** Consecutive unrequested ends since the last healthy connection (0 after `start()`). */
+  get attempt(): number {
+    return this.#attempt;
+  }
+
+  /** A fresh run: counters reset, dial at once. */
+  start(): void {
+    this.#attempt = 0;
+    this.#previousDelayMs = undefined;
+    this.#skipNext = false;
+    void this.#run(this.#supersede());
+  }
+
+  /** The pending dial is live: this outage is over. */
+  live(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#wokeWhileDialing = false;
+    pending?.resolve();
+  }
+
+  /**
+   * Counts a connection's end and decides: retry after a delay, or give up. Emits nothing; the
+   * plan carries the storm alert this attempt raised, for the owner to emit in order.
+   * @param refusal - the terminal error when `shouldReconnect` said no.
+   */
+  plan(end: ConnectionEnd, wasHealthy: boolean, refusal: ResilientStreamError | undefined): RedialPlan {
+    if (wasHealthy) {
+      this.#attempt = 0;
+      this.#previousDelayMs = undefined;
+      this.#storm.healthy();
+    }
+    if (!isUnrequested(end)) return this.#retry(end.waitMs ?? 0, describeEnd(end), undefined);
+    this.#storm.failed(end.code, end.error);
+    if (refusal !== undefined) return { retry: false, error: refusal };
+    const { maxAttempts } = this.#options.backoff;
+    if (++this.#attempt > maxAttempts) {
+      return { retry: false, error: new ResilientStreamError('RS_RETRIES_EXHAUSTED',
+        `Gave up after ${maxAttempts} reconnect attempts (backoff.maxAttempts); last: ${describeEnd(end)}`, { cause: end.error }) };
+    }
+    // Record first: the attempt that starts a storm already gets the storm's cooldown.
+    const storm = this.#storm.attempt();
+    return this.#retry(this.#delayFor(end), describeEnd(end), storm);
+  }
+
+  /** Carries out a retry plan: the loop whose dial ended waits it out, or a new loop starts. */
+  follow(plan: RetryPlan): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) pending.reject(new PlannedRetry(plan));
+    else void this.#run(this.#supersede(), plan);
+  }
+
+  /** Ends the running loop, its wait and any wake timer (close(), failed). */
+  stop(): void {
+    this.#supersede();
+    this.#skipNext = false;
+  }
+
+  /** Dial now: cuts the current wait short, or makes the next one zero. */
+  skip(): void {
+    if (this.#wait !== undefined) this.#wait();
+    else this.#skipNext = true;
+  }
+
+  /**
+   * The network is back or the page woke: cut a wait short after a small uniform delay (so a
+   * fleet does not dial in the same millisecond); during a dial, make its retry, if any, that short.
+   */
+  wake(): void {
+    if (this.#pending !== undefined && this.#wait === undefined) this.#wokeWhileDialing = true;
+    const wait = this.#wait;
+    if (wait === undefined || this.#wakeTimer !== undefined) return;
+    this.#wakeTimer = this.#options.clock.setTimeout(() => {
+      this.#wakeTimer = undefined;
+      if (this.#wait === wait) wait();
+    }, this.#wakeDelay());
+  }
+
+  #retry(delayMs: number, reason: string, storm: StormEvent | undefined): RetryPlan {
+    const skip = this.#skipNext;
+    this.#skipNext = false;
+    const plan = { retry: true as const, attempt: this.#attempt, delayMs: skip ? 0 : Math.min(delayMs, MAX_TIMER_MS), reason };
+    return storm === undefined ? plan : { ...plan, storm };
+  }
+
+  /** The jittered backoff delay plus the storm cooldown, never shorter than a server's Retry-After. */
+  #delayFor(end: ConnectionEnd): number {
+    if (this.#wokeWhileDialing) {
+      this.#wokeWhileDialing = false;
+      return this.#wakeDelay();
+    }
+    const { backoff, random } = this.#options;
+    const jittered = backoffDelay(this.#attempt, backoff, random, this.#previousDelayMs);
+    this.#previousDelayMs = jittered;
+    const delayMs = jittered + this.#storm.cooldownMs();
+    const retryAfterMs = end.error?.retryAfterMs;
+    return retryAfterMs === undefined ? delayMs : Math.max(delayMs, Math.min(retryAfterMs, backoff.maxDelayMs));
+  }
+
+  #wakeDelay(): number {
+    return this.#options.random() * this.#options.wakeJitterMs;
+  }
+
+  /** Retires the running loop (its pending dial and wait end quietly); returns the new generation. */
+  #supersede(): number {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#wait?.();
+    if (this.#wakeTimer !== undefined) this.#options.clock.clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
+    this.#wokeWhileDialing = false;
+    pending?.reject(new AbortError('superseded'));
+    return ++this.#loop;
+  }
+
+  /** One outage: optionally wait, then dial until a dial goes live or the loop is superseded. */
+  async #run(loop: number, first?: RetryPlan): Promise<void> {
+    try {
+      if (first !== undefined) await this.#sleep(loop, first.delayMs);
+      await pRetry(() => this.#dialOnce(loop), {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 0,
+        maxTimeout: 0,
+        factor: 1,
+        onFailedAttempt: ({ error }) => {
+          if (loop !== this.#loop || !(error instanceof PlannedRetry)) throw new AbortError(error);
+          return this.#sleep(loop, error.plan.delayMs);
+        },
+      });
+    } catch {
+      // Superseded: whoever superseded the loop (close(), a give-up, a new start()) owns the stream now.
+    }
+  }
+
+  #dialOnce(loop: number): Promise<void> {
+    if (loop !== this.#loop) return Promise.reject(new AbortError('superseded'));
+    return new Promise<void>((resolve, reject) => {
+      this.#pending = { resolve, reject };
+      this.#host.dial(this.#attempt);
+    });
+  }
+
+  /** Waits `delayMs` unless cut short by skip(), wake() or the loop being superseded. */
+  #sleep(loop: number, delayMs: number): Promise<void> {
+    if (loop !== this.#loop) return Promise.reject(new AbortError('superseded'));
+    if (this.#skipNext || delayMs <= 0) {
+      this.#skipNext = false;
+      return Promise.resolve();
+    }
+    const { clock } = this.#options;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clock.clearTimeout(timer);
+        if (this.#wait === done) this.#wait = undefined;
+        resolve();
+      };
+      const timer = clock.setTimeout(done, Math.min(delayMs, MAX_TIMER_MS));
+      this.#wait = done;
+    });
+  }
+}
