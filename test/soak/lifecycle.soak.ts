@@ -61,7 +61,7 @@ const FAULTS: Array<[string, Fault]> = [
 
 async function cycle(feed: FeedServer, index: number): Promise<void> {
   const clock = new CountingClock();
-  const stream = new ResilientStream({
+  const stream = new ResilientStream<unknown, object>({
     url: feed.url,
     topics: ['a'],
     subscribe: ({ topics }) => ({ op: 'subscribe', topics }),
