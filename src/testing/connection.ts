@@ -16,7 +16,8 @@ export interface ConnectionInfo {
 
 /**
  * One accepted WebSocket plus its subscriptions and the per-connection fault state (frozen,
- * muted topics, a pending flap drop). Sends are refused while frozen, like a vanished peer.
+ * muted topics, a pending flap drop, a notice's pending close). Sends are refused while frozen,
+ * like a vanished peer.
  */
 export class FeedConnection {
   readonly info: ConnectionInfo;
@@ -29,6 +30,7 @@ export class FeedConnection {
   readonly #muted = new Set<string>();
   #frozen = false;
   #dropTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(info: ConnectionInfo, ws: WebSocket, socket: Duplex, combined: boolean) {
     this.info = info;
@@ -118,12 +120,14 @@ export class FeedConnection {
   /** Destroys the TCP socket without a close frame: the client sees 1006. */
   drop(): void {
     this.cancelDrop();
+    this.cancelClose();
     this.#ws.terminate();
   }
 
   /** Starts the closing handshake with a close frame carrying this code and reason. */
   close(code: number, reason: string): void {
     this.cancelDrop();
+    this.cancelClose();
     this.#ws.close(code, reason);
   }
 
@@ -137,5 +141,17 @@ export class FeedConnection {
   cancelDrop(): void {
     clearTimeout(this.#dropTimer);
     this.#dropTimer = undefined;
+  }
+
+  /** Closes with this code and reason after `delayMs` (a shutdown notice's announced close). */
+  scheduleClose(delayMs: number, code: number, reason: string): void {
+    this.cancelClose();
+    this.#closeTimer = setTimeout(() => this.close(code, reason), delayMs);
+  }
+
+  /** Cancels a scheduled close. */
+  cancelClose(): void {
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
   }
 }

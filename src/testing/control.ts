@@ -49,6 +49,7 @@ export const CONTROL_ACTIONS: Readonly<Record<string, Action>> = Object.freeze({
   },
   staleSnapshot: (t, b) => done(t.faults.staleSnapshot(b.count as number | undefined)),
   shutdownNotice: (t) => done(t.faults.shutdownNotice()),
+  notice: (t, b) => done(t.faults.notice({ connectionId: b.connectionId as number | undefined, closeAfterMs: b.closeAfterMs as number | undefined, code: b.code as number | undefined, reason: b.reason as string | undefined })),
   clear: (t) => done(t.faults.clear()),
   publish: (t, b) => ({ result: t.publish(b.topic as string, b.data) }),
 });

@@ -1,5 +1,5 @@
 import type { FeedConnection } from './connection.js';
-import { check } from './options.js';
+import { check, isSendableCloseCode } from './options.js';
 
 /** An HTTP answer that replaces the WebSocket upgrade. */
 export interface HandshakeRejection {
@@ -31,6 +31,18 @@ export interface StopOptions {
   restartAfterMs?: number;
 }
 
+/** Options of {@link FeedFaults.notice}. */
+export interface NoticeOptions {
+  /** Only this connection gets the notice (and the close). @default every connection */
+  connectionId?: number;
+  /** Close the notified connections this long after the notice, in ms; connections opened later are spared. @default no close */
+  closeAfterMs?: number;
+  /** Close code of that close. @default 1001 */
+  code?: number;
+  /** Close reason of that close. @default 'Server shutting down' */
+  reason?: string;
+}
+
 /** Which faults are active, as reported by `feed.state()` and `GET /control/state`. */
 export interface FaultState {
   stalled: boolean;
@@ -54,7 +66,8 @@ export interface FaultHost {
   heartbeatsChanged(): void;
   stop(options: StopOptions): Promise<void>;
   restart(): Promise<void>;
-  broadcastShutdownNotice(): void;
+  /** The dialect's shutdown notice, stamped now. */
+  shutdownNotice(): object;
 }
 
 /**
@@ -194,10 +207,28 @@ export class FeedFaults {
 
   /** Sends the dialect's shutdown notice (Binance `{"e":"serverShutdown"}`, JSON `{"op":"shutdown"}`) to every connection. */
   shutdownNotice(): void {
-    this.#host.broadcastShutdownNotice();
+    this.notice();
   }
 
-  /** Removes every fault: resumes, unfreezes, unmutes, forgets pending gaps, rejections, hangs, flaps and stale snapshots. A stopped server stays stopped. */
+  /**
+   * A venue's shutdown notice: the dialect's notice to every connection (or one), then, with
+   * `closeAfterMs`, a close of those connections that long later (1001 unless `code`). Connections
+   * opened after the notice are spared, so a client that moves over in time loses nothing.
+   */
+  notice(options: NoticeOptions = {}): void {
+    const { connectionId, closeAfterMs, code = 1001, reason = 'Server shutting down' } = options;
+    check('connectionId', connectionId, connectionId === undefined || Number.isInteger(connectionId), 'an integer');
+    check('closeAfterMs', closeAfterMs, closeAfterMs === undefined || (Number.isFinite(closeAfterMs) && closeAfterMs >= 0), 'a finite number >= 0');
+    check('code', code, isSendableCloseCode(code), 'a close code from 1000-1003, 1007-1014 or 3000-4999');
+    check('reason', reason, typeof reason === 'string' && Buffer.byteLength(reason) <= 123, 'a string of at most 123 bytes');
+    const text = JSON.stringify(this.#host.shutdownNotice());
+    for (const connection of this.#select(connectionId)) {
+      connection.send(text);
+      if (closeAfterMs !== undefined) connection.scheduleClose(closeAfterMs, code, reason);
+    }
+  }
+
+  /** Removes every fault: resumes, unfreezes, unmutes, forgets pending gaps, rejections, hangs, flaps, stale snapshots and notices' closes. A stopped server stays stopped. */
   clear(): void {
     this.#stalled = false;
     this.#gaps.clear();
@@ -208,6 +239,7 @@ export class FeedFaults {
     for (const connection of this.#host.connections()) {
       connection.unfreeze();
       connection.unmuteAll();
+      connection.cancelClose();
     }
     this.#setForcedHeartbeat(undefined);
   }
@@ -298,9 +330,4 @@ export function validateStopOptions({ code, restartAfterMs }: StopOptions): void
   if (restartAfterMs !== undefined) {
     check('restartAfterMs', restartAfterMs, Number.isFinite(restartAfterMs) && restartAfterMs >= 0, 'a finite number >= 0');
   }
-}
-
-/** Close codes a server may put in a close frame (RFC 6455 section 7.4; 1004-1006 and 1015 are reserved). */
-function isSendableCloseCode(code: number): boolean {
-  return Number.isInteger(code) && ((code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999));
 }

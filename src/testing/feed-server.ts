@@ -10,6 +10,7 @@ import type { FeedServerEvents, FeedServerState, ReceivedMessage } from './event
 import { Gateway } from './gateway.js';
 import { handleHttp, type HttpHost } from './http-routes.js';
 import { JsonDialect } from './json-dialect.js';
+import { FeedLimits } from './limits.js';
 import { resolveFeedServerOptions, type FeedServerOptions, type ResolvedFeedServerOptions } from './options.js';
 import type { BookSnapshot } from './order-book.js';
 import { Publisher } from './publisher.js';
@@ -56,6 +57,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
     this.#gateway = new Gateway({
       dialect: this.#dialect,
       faults: this.faults,
+      limits: new FeedLimits(this.options.limits, Date.now()),
       publisher: this.#publisher,
       historyLimit: this.options.historyLimit,
       events: {
@@ -264,7 +266,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       heartbeatsChanged: () => this.#publisher.heartbeatsChanged(),
       stop: (options) => this.#stop(options),
       restart: () => this.listen(),
-      broadcastShutdownNotice: () => this.#publisher.broadcast(this.#dialect.shutdownNotice(Date.now())),
+      shutdownNotice: () => this.#dialect.shutdownNotice(Date.now()),
     };
   }
 

@@ -6,6 +6,7 @@ import { isRefusal, type ClientCommand, type Dialect } from './dialect.js';
 import type { FeedFaults } from './faults.js';
 import { HungSockets, refuseUpgrade } from './handshake.js';
 import { History } from './history.js';
+import type { ConnectionLimiter, FeedLimits } from './limits.js';
 import type { DisconnectEvent, ReceivedMessage } from './events.js';
 import type { Publisher } from './publisher.js';
 
@@ -20,6 +21,7 @@ export interface GatewayEvents {
 export interface GatewayDeps {
   readonly dialect: Dialect;
   readonly faults: FeedFaults;
+  readonly limits: FeedLimits;
   readonly publisher: Publisher;
   readonly historyLimit: number;
   readonly events: GatewayEvents;
@@ -65,15 +67,19 @@ export class Gateway {
 
   /** Handles an HTTP upgrade request (the `upgrade` event of the HTTP server). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const { dialect, faults, publisher } = this.#deps;
+    const { dialect, faults, limits, publisher } = this.#deps;
     this.#attempts += 1;
     // A client that vanishes mid-handshake must not crash the server.
     socket.on('error', () => undefined);
+    const throttled = limits.admitDial(Date.now());
+    if (throttled) return this.#refuse(socket, throttled.status, throttled.headers, throttled.message);
     if (faults.takeHang()) return this.#hung.hold(socket);
     const rejection = faults.takeRejection();
     if (rejection) return this.#refuse(socket, rejection.status, rejection.headers, 'Handshake refused by fault injection.');
     const route = dialect.route(new URL(req.url ?? '/', 'http://localhost'));
     if (isRefusal(route)) return this.#refuse(socket, route.status, {}, route.message);
+    const tooMany = limits.refuseTopics(undefined, route.topics);
+    if (tooMany !== undefined) return this.#refuse(socket, 400, {}, tooMany);
     let streams: Array<[string, string]>;
     try {
       streams = route.topics.map((topic) => [topic, publisher.register(topic)]);
@@ -143,10 +149,17 @@ export class Gateway {
     this.#lastAccepted = info;
     const flapMs = this.#deps.faults.takeFlap();
     if (flapMs !== undefined) connection.scheduleDrop(flapMs);
+    const limiter = this.#deps.limits.watch(connection);
     ws.on('error', () => undefined);
-    ws.on('message', (raw, isBinary) => this.#onMessage(connection, raw, isBinary));
+    ws.on('message', (raw, isBinary) => this.#onMessage(connection, raw, isBinary, limiter));
+    if (limiter !== undefined) {
+      ws.on('ping', () => limiter.controlFrame(Date.now()));
+      ws.on('pong', () => limiter.controlFrame(Date.now()));
+    }
     ws.on('close', (code, reason) => {
       connection.cancelDrop();
+      connection.cancelClose();
+      limiter?.dispose();
       this.#connections.delete(info.id);
       this.#deps.events.disconnect({ connectionId: info.id, code, reason: reason.toString(), at: Date.now() });
       if (this.#connections.size === 0) for (const resolve of [...this.#onDrained]) resolve();
@@ -154,13 +167,15 @@ export class Gateway {
     return connection;
   }
 
-  #onMessage(connection: FeedConnection, raw: RawData, isBinary: boolean): void {
+  #onMessage(connection: FeedConnection, raw: RawData, isBinary: boolean, limiter: ConnectionLimiter | undefined): void {
     const bytes = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as Buffer);
     const text = isBinary ? undefined : bytes.toString('utf8');
     const data = text === undefined ? bytes : parseLoose(text);
     const message: ReceivedMessage = { connectionId: connection.id, at: Date.now(), data };
     this.received.push(message);
     this.#deps.events.message(message);
+    // Recorded either way (it did arrive); one over the rate closes the connection unanswered.
+    if (limiter !== undefined && !limiter.admit(message.at)) return;
     if (text !== undefined) this.#answer(connection, this.#deps.dialect.parse(text));
   }
 
@@ -174,6 +189,8 @@ export class Gateway {
       for (const topic of command.topics) connection.unsubscribe(topic);
       return reply(dialect.ack(command));
     }
+    const tooMany = this.#deps.limits.refuseTopics(connection, command.topics);
+    if (tooMany !== undefined) return reply(dialect.error(command.id, 'request', tooMany));
     let streams: Array<[string, string]>;
     try {
       // All or nothing: one bad topic refuses the whole request.

@@ -13,9 +13,9 @@
 export { createFeedServer, FeedServer } from './feed-server.js';
 export type { DisconnectEvent, FeedServerEvents, FeedServerState, ReceivedMessage } from './events.js';
 export { FEED_SERVER_DEFAULTS } from './options.js';
-export type { FeedServerOptions, ResolvedFeedServerOptions } from './options.js';
+export type { FeedServerLimits, FeedServerOptions, ResolvedFeedServerLimits, ResolvedFeedServerOptions } from './options.js';
 export { FeedFaults } from './faults.js';
-export type { FaultState, FlapOptions, RejectHandshakesOptions, StopOptions } from './faults.js';
+export type { FaultState, FlapOptions, NoticeOptions, RejectHandshakesOptions, StopOptions } from './faults.js';
 export { CONTROL_ACTIONS } from './control.js';
 export type { ConnectionInfo } from './connection.js';
 export type { FeedDialect } from './dialect.js';
