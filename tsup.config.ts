@@ -30,6 +30,16 @@ export default defineConfig([
     noExternal: ['p-retry', 'is-network-error'],
   },
   {
+    // The `resilient-stream` command (package `bin`): one ES module for Node, dependencies
+    // external; the shebang in src/cli/index.ts is kept and tsup makes the file executable.
+    entry: { 'cli/index': 'src/cli/index.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+  },
+  {
     // Browsers: one self-contained ES module that a plain <script type="module"> can import, so
     // every dependency is bundled (a page cannot resolve bare specifiers). isomorphic-ws is pinned
     // to its browser entry, which only returns globalThis.WebSocket; `ws` and Node built-ins never

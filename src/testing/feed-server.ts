@@ -2,14 +2,13 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BinanceDialect } from './binance-dialect.js';
 import type { ConnectionInfo, FeedConnection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { FeedFaults, type FaultHost, type StopOptions } from './faults.js';
 import type { FeedServerEvents, FeedServerState, ReceivedMessage } from './events.js';
 import { Gateway } from './gateway.js';
 import { handleHttp, type HttpHost } from './http-routes.js';
-import { JsonDialect } from './json-dialect.js';
+import { createDialect } from './dialects/index.js';
 import { FeedLimits } from './limits.js';
 import { resolveFeedServerOptions, type FeedServerOptions, type ResolvedFeedServerOptions } from './options.js';
 import type { BookSnapshot } from './order-book.js';
@@ -49,7 +48,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
     this.options = resolveFeedServerOptions(options);
     this.#port = this.options.port;
     const random = seededRandom(this.options.seed);
-    this.#dialect = this.options.dialect === 'binance' ? new BinanceDialect(random) : new JsonDialect(random);
+    this.#dialect = createDialect(this.options.dialect, random);
     const { heartbeatIntervalMs } = this.options;
     this.faults = new FeedFaults(this.#faultHost(), heartbeatIntervalMs === false ? DEFAULT_FORCED_HEARTBEAT_MS : heartbeatIntervalMs);
     const connections = (): Iterable<FeedConnection> => this.#gateway.connections.values();
@@ -62,7 +61,10 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       historyLimit: this.options.historyLimit,
       events: {
         connection: (info) => this.emit('connection', info),
-        message: (message) => this.emit('message', message),
+        message: (message) => {
+          this.emit('message', message);
+          this.#followUp(message);
+        },
         disconnect: (event) => this.emit('disconnect', event),
       },
     });
@@ -141,12 +143,61 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
   }
 
   /**
+   * Sends one text frame, verbatim, to every open connection (replaying a recording). Withheld
+   * while stalled, like generated data; frozen connections get nothing. Returns the frames sent.
+   */
+  sendRaw(text: string): number {
+    if (this.faults.stalled) return 0;
+    let frames = 0;
+    for (const connection of this.#gateway.connections.values()) if (connection.send(text)) frames += 1;
+    return frames;
+  }
+
+  /**
    * The server's true order book of a symbol (Binance dialect), sorted best first.
    * @throws Error in the JSON dialect.
    */
   book(symbol: string): BookSnapshot {
     if (!this.#dialect.book) throw new Error(`Expected the binance dialect for book(), got ${this.#dialect.name}.`);
     return this.#dialect.book(symbol);
+  }
+
+  /**
+   * Makes the next `count` book messages carry a wrong checksum, with no sequence gap (Kraken
+   * dialect): a corrupted book the client can only catch by checking the checksum.
+   * @throws Error in a dialect without checksums.
+   */
+  corruptChecksum(count = 1): void {
+    if (!this.#dialect.corruptChecksum) throw new Error(`Expected a dialect with book checksums (kraken), got ${this.#dialect.name}.`);
+    if (!Number.isInteger(count) || count <= 0) throw new TypeError(`Expected \`count\` to be an integer > 0, got ${String(count)}.`);
+    this.#dialect.corruptChecksum(count);
+  }
+
+  /**
+   * After the gateway handled a client frame: a raw text answer (OKX `pong`) and, after a
+   * subscribe, the WebSocket snapshot of each book stream (Bybit, OKX, Kraken, Coinbase).
+   */
+  #followUp({ connectionId, data }: ReceivedMessage): void {
+    const dialect = this.#dialect;
+    const connection = this.#gateway.connections.get(connectionId);
+    if (connection === undefined || Buffer.isBuffer(data)) return;
+    const text = typeof data === 'string' ? data : JSON.stringify(data);
+    const raw = dialect.rawReply?.(text);
+    if (raw !== undefined) connection.send(raw);
+    if (dialect.snapshotMessage === undefined) return;
+    const command = dialect.parse(text);
+    if (command.kind !== 'subscribe') return;
+    // The gateway subscribes the connection right after this event: send once it has, before any data.
+    queueMicrotask(() => {
+      for (const topic of command.topics) {
+        if (!connection.topics().includes(topic)) continue;
+        const stale = this.faults.state().pendingStaleSnapshots > 0;
+        const snapshot = dialect.snapshotMessage?.(topic, Date.now(), stale);
+        if (snapshot === undefined) continue;
+        if (stale) this.faults.takeStaleSnapshot();
+        connection.send(JSON.stringify(snapshot));
+      }
+    });
   }
 
   /** Counters and active faults (also served as `GET /control/state`). */
@@ -275,6 +326,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       faults: this.faults,
       publish: (topic, data) => this.publish(topic, data),
       servesSnapshots: this.#dialect.book !== undefined,
+      snapshotPath: this.#dialect.snapshotPath ?? '/api/v3/depth',
       snapshotDelayMs: this.options.snapshotDelayMs,
       snapshot: (symbol, limit) => this.#snapshot(symbol, limit),
       defer: (fn, delayMs) => {

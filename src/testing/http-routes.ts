@@ -17,8 +17,10 @@ const CORS_HEADERS = {
 
 /** What the plain-HTTP side of the server needs. */
 export interface HttpHost extends ControlTarget {
-  /** Whether `GET /api/v3/depth` exists (Binance dialect). */
+  /** Whether the REST depth snapshot exists (Binance dialects). */
   readonly servesSnapshots: boolean;
+  /** Its path: `/api/v3/depth` (spot) or `/fapi/v1/depth` (USDⓈ-M futures). @default '/api/v3/depth' */
+  readonly snapshotPath?: string;
   /** The book to serve, read now; `undefined` when the symbol does not exist. */
   snapshot(symbol: string, limit: number): BookSnapshot | undefined;
   /** Milliseconds to hold the snapshot answer back. */
@@ -39,7 +41,7 @@ export function handleHttp(host: HttpHost, req: IncomingMessage, res: ServerResp
     res.writeHead(204, { ...CORS_HEADERS, 'Access-Control-Max-Age': '600' }).end();
     return;
   }
-  if (req.method === 'GET' && url.pathname === '/api/v3/depth' && host.servesSnapshots) {
+  if (req.method === 'GET' && url.pathname === (host.snapshotPath ?? '/api/v3/depth') && host.servesSnapshots) {
     serveSnapshot(host, url, res);
     return;
   }

@@ -22,3 +22,5 @@ export type { FeedDialect } from './dialect.js';
 export type { JsonDataMessage } from './json-dialect.js';
 export type { DepthUpdateEvent, TradeEvent } from './binance-market.js';
 export type { BookSnapshot, PriceLevel } from './order-book.js';
+export { readRecording, replayRecording } from './replay.js';
+export type { RecordedFrame, Replay, ReplayOptions, ReplayTarget } from './replay.js';

@@ -1,4 +1,4 @@
-import type { FeedDialect } from './dialect.js';
+import { FEED_DIALECTS, type FeedDialect } from './dialect.js';
 
 /** The longest delay a Node timer takes (2^31 - 1 ms); longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -106,7 +106,7 @@ export function resolveFeedServerOptions(options: FeedServerOptions = {}): Resol
   const merged = { ...FEED_SERVER_DEFAULTS, ...stripUndefined(options) };
   check('port', merged.port, Number.isInteger(merged.port) && merged.port >= 0 && merged.port <= 65535, 'an integer from 0 to 65535');
   check('host', merged.host, typeof merged.host === 'string' && merged.host.length > 0, 'a non-empty string');
-  check('dialect', merged.dialect, merged.dialect === 'json' || merged.dialect === 'binance', "'json' or 'binance'");
+  check('dialect', merged.dialect, FEED_DIALECTS.includes(merged.dialect), `one of ${FEED_DIALECTS.map((name) => `'${name}'`).join(', ')}`);
   check('messagesPerSecond', merged.messagesPerSecond, isFiniteAtLeast(merged.messagesPerSecond, 0), 'a finite number >= 0');
   check('heartbeatIntervalMs', merged.heartbeatIntervalMs, isInterval(merged.heartbeatIntervalMs), 'false or a finite number > 0');
   check('pingIntervalMs', merged.pingIntervalMs, isInterval(merged.pingIntervalMs), 'false or a finite number > 0');
