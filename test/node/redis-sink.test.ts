@@ -81,6 +81,7 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
     const piped = pipeTo(stream, sink, { batchSize: 10, flushIntervalMs: 5, filter: (m) => m.seq !== undefined });
     stream.start();
     await waitForState(stream, 'open');
+    await waitForSubscribers(feed);
     for (let i = 0; i < 30; i++) feed.publish('a');
     await waitFor(() => sink.stats.written === 30);
 
