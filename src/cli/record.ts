@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { redactUrl, ResilientStream } from '../index.js';
 import { ndjsonFileSink, pipeTo } from '../node/index.js';
 import type { RecordedFrame } from '../testing/replay.js';
-import { runSession, sessionOptions, type SessionFlags } from './session.js';
+import { runSession, sessionOptions, takeCount, type SessionFlags } from './session.js';
 
 /** Flags of `record`. */
 export interface RecordFlags extends SessionFlags {
@@ -37,7 +37,7 @@ export async function record(url: string, flags: RecordFlags, log: { write(text:
   stream.on('error', (error) => log.write(`# error ${error.code}: ${error.message}\n`));
   stream.on('open', ({ url: redacted }) => log.write(`# recording ${redacted} to ${flags.output}\n`));
   const sink = ndjsonFileSink<RecordedFrame>(flags.output);
-  const piped = pipeTo(stream, sink, { flushIntervalMs: 100, onError: (error) => log.write(`# ${error.message}\n`) });
+  const piped = pipeTo(stream, sink, { flushIntervalMs: 100, filter: takeCount(flags), onError: (error) => log.write(`# ${error.message}\n`) });
   const code = await runSession(stream, flags);
   const result = await piped;
   await sink.close();

@@ -24,6 +24,15 @@ export function sessionOptions<In>(url: string, flags: SessionFlags): ResilientS
 }
 
 /**
+ * A message filter that lets exactly `--count` messages through (frames that arrive while the
+ * stream closes are left out), or every message without `--count`.
+ */
+export function takeCount(flags: SessionFlags): () => boolean {
+  let taken = 0;
+  return () => flags.count === undefined || taken++ < flags.count;
+}
+
+/**
  * Starts the stream and runs it until SIGINT or SIGTERM, `--count` messages or `--duration`,
  * then closes it. Resolves with the exit code: OK, or STREAM_FAILED when the stream gave up.
  */

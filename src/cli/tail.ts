@@ -1,5 +1,5 @@
 import { ResilientStream } from '../index.js';
-import { runSession, sessionOptions, type SessionFlags } from './session.js';
+import { runSession, sessionOptions, takeCount, type SessionFlags } from './session.js';
 import { formatStatus, StatusLine } from './status-line.js';
 
 /** Flags of `tail`. */
@@ -31,8 +31,9 @@ export async function tail(url: string, flags: TailFlags, output: TailOutput = p
     to.write(`${text}\n`);
     status?.redraw();
   };
+  const take = takeCount(flags);
   stream.on('message', (message) => {
-    print(flags.json ? JSON.stringify({ type: 'message', at: Date.now(), data: message }) : JSON.stringify(message), output.stdout);
+    if (take()) print(flags.json ? JSON.stringify({ type: 'message', at: Date.now(), data: message }) : JSON.stringify(message), output.stdout);
   });
   for (const event of EVENTS) {
     stream.on(event, (payload: unknown) => {
