@@ -17,6 +17,16 @@ export interface PipeSource<In> {
   off(event: 'state', listener: (event: { readonly to: string }) => void): unknown;
   pause(): void;
   resume(): void;
+  /** A pool's members: the pipe ends only once every one of them is closed too. */
+  readonly streams?: readonly { readonly state: string }[];
+}
+
+/**
+ * The source's own state, not the event's (a pool forwards each member's events); for a pool,
+ * every member closed too, so messages a member delivers while closing are still taken.
+ */
+function isClosed(source: PipeSource<unknown>): boolean {
+  return source.state === 'closed' && (source.streams ?? []).every((member) => member.state === 'closed');
 }
 
 /** Delays between retries of a failed write (full jitter, see docs/options.md). */
@@ -130,7 +140,7 @@ class Pipe<In> {
   #isEnding = false;
   readonly #onMessage = (message: In): void => this.#accept(message);
   readonly #onState = (event: { readonly to: string }): void => {
-    if (event.to === 'closed') this.#end();
+    if (event.to === 'closed' && isClosed(this.#stream)) this.#end();
   };
   readonly #onAbort = (): void => this.#end();
 
@@ -151,7 +161,7 @@ class Pipe<In> {
     stream.on('message', this.#onMessage);
     stream.on('state', this.#onState);
     options.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (stream.state === 'closed' || options.signal?.aborted === true) this.#end();
+    if (isClosed(stream) || options.signal?.aborted === true) this.#end();
   }
 
   #accept(message: In): void {

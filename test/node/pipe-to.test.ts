@@ -160,6 +160,23 @@ describe('pipeTo with a stand-in stream', () => {
     expect(result.unwritten).toBe(3);
   });
 
+  it('with a pool (a source with members) it keeps taking messages until every member has closed', async () => {
+    const members = [{ state: 'open' }, { state: 'open' }];
+    const pool = Object.assign(new FakeSource(), { streams: members });
+    const sink = new RecordingSink();
+    const done = pipeTo(pool, sink, { flushIntervalMs: 1 });
+    pool.push(1);
+    pool.state = 'closed'; // pool.close() was called
+    members[0]!.state = 'closed';
+    pool.emit('state', { from: 'open', to: 'closed', reason: 'close() called' }, 0);
+    pool.push(2); // member 1 still delivering while it closes
+    members[1]!.state = 'closed';
+    pool.emit('state', { from: 'open', to: 'closed', reason: 'close() called' }, 1);
+    pool.push(3);
+    expect(await done).toMatchObject({ received: 2, written: 2 });
+    expect(sink.written).toEqual([1, 2]);
+  });
+
   it('filter keeps acks and heartbeats out', async () => {
     const source = new FakeSource();
     const sink = new RecordingSink();
