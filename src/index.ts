@@ -1,4 +1,5 @@
 export { ResilientStream } from './resilient-stream.js';
+export { StreamPool, type StreamPoolEvents, type StreamPoolHealth, type StreamPoolOptions } from './stream-pool.js';
 export { ResilientStreamError, ERROR_CODES, isResilientStreamError } from './errors.js';
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { DEFAULTS } from './resolve-options.js';
