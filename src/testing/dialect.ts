@@ -1,7 +1,10 @@
 import type { BookSnapshot } from './order-book.js';
 
 /** The wire protocols the feed server speaks. */
-export type FeedDialect = 'json' | 'binance';
+export type FeedDialect = 'json' | 'binance' | 'binance-futures' | 'bybit' | 'okx' | 'kraken' | 'coinbase';
+
+/** Every {@link FeedDialect}, for validation. */
+export const FEED_DIALECTS: readonly FeedDialect[] = Object.freeze(['json', 'binance', 'binance-futures', 'bybit', 'okx', 'kraken', 'coinbase']);
 
 /** A request id as the client sent it (number, string or null), echoed in the answer. */
 export type RequestId = number | string | null | undefined;
@@ -61,8 +64,16 @@ export interface Dialect {
   heartbeat(now: number): object;
   /** The message announcing an imminent shutdown. */
   shutdownNotice(now: number): object;
-  /** The order book of a symbol (Binance only). */
+  /** The order book of a symbol (Binance and the venue dialects). */
   book?(symbol: string, limit?: number, stale?: boolean): BookSnapshot;
+  /** The REST path of the depth snapshot, when the venue has one. @default '/api/v3/depth' when `book` exists */
+  readonly snapshotPath?: string;
+  /** The snapshot message sent to a connection right after it subscribed to `stream` (WebSocket-snapshot venues); undefined for other streams. */
+  snapshotMessage?(stream: string, now: number, stale: boolean): object | undefined;
+  /** A raw text answer to a client frame that is not JSON (OKX answers the text `ping` with the text `pong`). */
+  rawReply?(text: string): string | undefined;
+  /** Makes the next `count` book messages carry a wrong checksum (Kraken). */
+  corruptChecksum?(count: number): void;
 }
 
 /** Narrows a route result to a refusal. */

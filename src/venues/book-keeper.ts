@@ -40,10 +40,11 @@ export class SymbolBook {
     if (!this.consistent) return 'skipped';
     const { sequence } = this;
     if (sequence !== undefined && update.last !== undefined) {
-      if (this.#isRepeat(update, sequence)) return 'skipped';
-      const follows = update.previous === undefined || this.#fresh
-        ? (update.first ?? update.last) <= sequence + 1
-        : update.previous === sequence;
+      // By identity when the venue chains ids, except the first delta after a REST snapshot,
+      // which only has to straddle it (Binance futures: U <= lastUpdateId + 1 <= u).
+      const chained = update.previous !== undefined && !(this.#fresh && update.first !== undefined);
+      if (this.#isRepeat(update, sequence, chained)) return 'skipped';
+      const follows = chained ? update.previous === sequence : (update.first ?? update.last) <= sequence + 1;
       if (!follows) return this.#break('gap');
     }
     this.book.apply(update.bids, update.asks);
@@ -57,9 +58,9 @@ export class SymbolBook {
     this.consistent = false;
   }
 
-  #isRepeat(update: BookUpdate, sequence: number): boolean {
+  #isRepeat(update: BookUpdate, sequence: number, chained: boolean): boolean {
     // Chained ids may go backwards after a venue reset, so only "the same id again" is a repeat.
-    if (update.previous !== undefined && !this.#fresh) return update.last === sequence && update.previous !== sequence;
+    if (chained) return update.last === sequence && update.previous !== sequence;
     return update.last! <= sequence;
   }
 

@@ -3,7 +3,8 @@
  * the stream's sequence tracker understands, per key, and lets a snapshot start a chain over even
  * when its id goes backwards (Bybit sends `u = 1` after a service restart, OKX may reset `seqId`).
  *
- * - a snapshot gets the next number, unless it repeats the last id (a duplicate: the same number);
+ * - a snapshot always gets the next number: it replaces the book whatever its id (a repeated
+ *   snapshot resets the book to the same state, which is harmless);
  * - a delta whose previous id is the last id gets the next number (in order);
  * - a delta repeating the last id gets the same number (a duplicate, dropped);
  * - anything else skips a number, so the stream reports a gap.
@@ -20,7 +21,7 @@ export class ChainCounter {
       this.#keys.set(key, { count: 1, id });
       return 1;
     }
-    if (state.id !== id) state.count += 1;
+    state.count += 1;
     state.id = id;
     return state.count;
   }
