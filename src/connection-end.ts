@@ -30,6 +30,8 @@ export interface ConnectionEnd {
   readonly wasClean?: boolean;
   /** The error is news that no other event tells (a failed dial); emit it as `error`. */
   readonly report?: boolean;
+  /** A programmer mistake no retry can fix (a url function returned a url that cannot be dialed): the stream fails. */
+  readonly isFatal?: boolean;
   /** Requested ends: how long to wait before dialing again, in ms (0 for `reconnect()`). */
   readonly waitMs?: number;
 }

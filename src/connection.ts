@@ -114,8 +114,9 @@ export class Connection implements TransportHandlers {
       if (!this.#isCurrent) return;
       const problem = urlProblem(resolved);
       if (problem !== undefined) {
-        const error = new ResilientStreamError('RS_CONNECT_FAILED', `The url function returned ${problem}; expected an absolute ws:, wss:, http: or https: URL without a #fragment.`);
-        this.#host.ended(this, { kind: 'dial-failed', error, report: true });
+        const error = new ResilientStreamError('RS_CONNECT_FAILED',
+          `The url function returned ${problem}; expected an absolute ws:, wss:, http: or https: URL without a #fragment. Not retrying: no retry can fix it.`);
+        this.#host.ended(this, { kind: 'dial-failed', error, isFatal: true });
         return;
       }
       this.#rawUrl = String(resolved);

@@ -94,7 +94,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     error(error: ResilientStreamError): void { this.#stream.emitSafe('error', error); }
     recycle(error: ResilientStreamError, code?: number): void { this.#stream.#recycle(error, code); }
     setState(to: StreamState, reason: string): void { this.#stream.#transition(to, reason); }
-    isCurrent(generation: number): boolean { return generation === this.#stream.#generation; }
+    isCurrent(generation: number): boolean { return generation === this.#stream.#generation && !this.#stream.#isClosing; }
     topics(): string[] { return [...this.#stream.#topics]; }
     ping(): boolean { return this.#stream.#ping(); }
     dead(event: StaleEvent): void { this.#stream.#onDead(event); }
@@ -207,7 +207,9 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
 
   #transition(to: StreamState, reason: string): void {
     const from = this.#state;
-    if (from === to) return;
+    // Once close() is called the only move left is to `closed` (a resync finishing during the
+    // close handshake must not reopen the stream).
+    if (from === to || (this.#isClosing && to !== 'closed')) return;
     if (!canTransition(from, to)) throw new Error(`resilient-stream bug: illegal transition ${from} -> ${to} (${reason})`);
     this.#state = to;
     this.emitSafe('state', { from, to, reason });
@@ -258,7 +260,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
       connection.onEnded?.();
       return;
     }
-    const [refusal, listenerError] = isUnrequested(end) ? this.#refusal(end) : [];
+    const [refusal, listenerError] = end.isFatal === true ? [end.error] : isUnrequested(end) ? this.#refusal(end) : [];
     const healthy = connection.openedAt !== undefined && this.#options.clock.now() - connection.openedAt >= this.#options.backoff.resetAfterMs;
     const plan = this.#redialer.plan(end, healthy, refusal);
     if (end.report === true && end.error !== undefined) this.emitSafe('error', end.error);
@@ -266,9 +268,10 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     if (closed !== undefined) this.emitSafe('close', { ...closed, willReconnect: plan.retry });
     if (this.#isClosing) return;
     if (!plan.retry) return this.#fail(plan.error);
-    this.#reconnects++;
     this.#transition('reconnecting', plan.reason);
-    if (plan.storm !== undefined) this.emitSafe('storm', plan.storm);
+    if (plan.storm !== undefined && !this.#isClosing) this.emitSafe('storm', plan.storm);
+    if (this.#isClosing) return;
+    this.#reconnects++;
     this.emitSafe('reconnecting', { attempt: plan.attempt, delayMs: plan.delayMs, reason: plan.reason });
     if (!this.#isClosing) this.#redialer.follow(plan);
   }
@@ -289,6 +292,8 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   #fail(error: ResilientStreamError): void {
     this.#redialer.stop();
     this.#transition('failed', error.message);
+    // A `state` listener that called close() has ended everything; nothing follows `closed`.
+    if (this.#isClosing) return;
     this.#endIterators(error);
     this.emitSafe('error', error);
   }
@@ -296,6 +301,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   async #close(code: number, reason: string): Promise<void> {
     this.#isClosing = true;
     this.#redialer.stop();
+    this.#resyncer?.cancel();
     const connection = this.#connection;
     if (connection?.transport !== undefined && connection.openedAt !== undefined) {
       await this.#closeHandshake(connection, code, reason);

@@ -73,8 +73,8 @@ export function knownKeys(value: object, known: readonly string[], prefix = ''):
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const closest = closestKey(key, known);
-    const hint = closest === undefined ? '' : ` Did you mean \`${prefix}${closest}\`?`;
-    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Unknown option \`${prefix}${key}\`.${hint}`);
+    const hint = closest === undefined ? '.' : `; did you mean \`${prefix}${closest}\`?`;
+    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Unknown option \`${prefix}${key}\`${hint}`);
   }
 }
 

@@ -75,14 +75,14 @@ describe('options that depend on each other', () => {
 
 describe('unknown option keys', () => {
   it.each([
-    [{ staleAfterMS: 10 }, 'Unknown option `staleAfterMS`. Did you mean `staleAfterMs`?'],
-    [{ conectTimeoutMs: 10 }, 'Unknown option `conectTimeoutMs`. Did you mean `connectTimeoutMs`?'],
-    [{ backoff: { maxDelay: 10 } }, 'Unknown option `backoff.maxDelay`. Did you mean `backoff.maxDelayMs`?'],
-    [{ heartbeat: { interval: 10 } }, 'Unknown option `heartbeat.interval`. Did you mean `heartbeat.intervalMs`?'],
-    [{ storm: { maxReconects: 3 } }, 'Unknown option `storm.maxReconects`. Did you mean `storm.maxReconnects`?'],
-    [{ sendQueue: { maxMesages: 3 } }, 'Unknown option `sendQueue.maxMesages`. Did you mean `sendQueue.maxMessages`?'],
-    [{ staleAfterMs: { auto: true, minMS: 1 } }, 'Unknown option `staleAfterMs.minMS`. Did you mean `staleAfterMs.minMs`?'],
-    [{ rateLimit: { messagesPerSec: 5 } }, 'Unknown option `rateLimit.messagesPerSec`. Did you mean `rateLimit.messagesPerSecond`?'],
+    [{ staleAfterMS: 10 }, 'Unknown option `staleAfterMS`; did you mean `staleAfterMs`?'],
+    [{ conectTimeoutMs: 10 }, 'Unknown option `conectTimeoutMs`; did you mean `connectTimeoutMs`?'],
+    [{ backoff: { maxDelay: 10 } }, 'Unknown option `backoff.maxDelay`; did you mean `backoff.maxDelayMs`?'],
+    [{ heartbeat: { interval: 10 } }, 'Unknown option `heartbeat.interval`; did you mean `heartbeat.intervalMs`?'],
+    [{ storm: { maxReconects: 3 } }, 'Unknown option `storm.maxReconects`; did you mean `storm.maxReconnects`?'],
+    [{ sendQueue: { maxMesages: 3 } }, 'Unknown option `sendQueue.maxMesages`; did you mean `sendQueue.maxMessages`?'],
+    [{ staleAfterMs: { auto: true, minMS: 1 } }, 'Unknown option `staleAfterMs.minMS`; did you mean `staleAfterMs.minMs`?'],
+    [{ rateLimit: { messagesPerSec: 5 } }, 'Unknown option `rateLimit.messagesPerSec`; did you mean `rateLimit.messagesPerSecond`?'],
     [{ zzzz: 1 }, 'Unknown option `zzzz`.'],
   ])('refuses %j naming the key and the closest known one', (options, message) => {
     expect(refusal(options)).toBe(message);
