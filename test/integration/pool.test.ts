@@ -256,6 +256,25 @@ describe('StreamPool events and isolation', () => {
   });
 });
 
+describe('StreamPool state', () => {
+  it('is idle before start(), open when every member is, failed when a member is closed behind its back, closed on abort', async () => {
+    const feed = await openFeed();
+    const controller = new AbortController();
+    const pool = openPool(feed, { topics: ['a', 'b'], maxTopicsPerConnection: 1, signal: controller.signal });
+    expect(pool.state).toBe('idle');
+    pool.start();
+    expect(pool.state).toBe('connecting');
+    await until(() => pool.state === 'open', 'the pool is open');
+    await pool.streams[1]!.close();
+    expect(pool.state).toBe('failed');
+    expect(() => pool.start()).not.toThrow();
+    expect(pool.state).toBe('failed');
+    controller.abort();
+    expect(pool.state).toBe('closed');
+    await until(() => pool.streams.every((member) => member.state === 'closed') && feed.connectionCount === 0, 'every member closed');
+  });
+});
+
 describe('StreamPool options', () => {
   const url = 'ws://127.0.0.1:1';
   it.each([
