@@ -19,14 +19,18 @@ export class PoolEmitter<EventTypes extends EventEmitter.ValidEventTypes> extend
   protected emitPair(event: string, payload: unknown, index: number): void {
     const entry = (this as unknown as { _events: Events })._events[event];
     if (entry === undefined) return;
+    // One listener, the usual case on the message path: no copy.
+    if (!Array.isArray(entry)) return this.#call(entry, event, payload, index);
     // Copy first: a listener may add or remove listeners while we iterate.
-    for (const listener of Array.isArray(entry) ? entry.slice() : [entry]) {
-      if (listener.once) this.removeListener(event as EventEmitter.EventNames<EventTypes>, listener.fn as never, undefined, true);
-      try {
-        listener.fn.call(listener.context, payload, index);
-      } catch (error) {
-        this.listenerFailed(error, event, index);
-      }
+    for (const listener of entry.slice()) this.#call(listener, event, payload, index);
+  }
+
+  #call(listener: Listener, event: string, payload: unknown, index: number): void {
+    if (listener.once) this.removeListener(event as EventEmitter.EventNames<EventTypes>, listener.fn as never, undefined, true);
+    try {
+      listener.fn.call(listener.context, payload, index);
+    } catch (error) {
+      this.listenerFailed(error, event, index);
     }
   }
 }

@@ -178,9 +178,12 @@ describe('StreamPool events and isolation', () => {
       expect(event.isReconnect).toBe(false);
       opened.push(index);
     });
+    const once: number[] = [];
+    pool.once('open', (_event, index) => once.push(index));
     pool.start();
     await until(() => pool.state === 'open', 'the pool is open');
     expect(opened.sort()).toEqual([0, 1, 2]);
+    expect(once).toHaveLength(1);
 
     const after: number[] = [];
     pool.on('message', (message) => {
