@@ -4,6 +4,7 @@
  * are in ./exit-codes.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { FEED_DIALECTS } from '../testing/dialect.js';
 import { collectJson, parseDuration, parseInteger, parsePositive } from './duration.js';
 import { EXIT } from './exit-codes.js';
 import { health } from './health.js';
@@ -48,7 +49,7 @@ function program(): Command {
 
   root.command('serve')
     .description('Run the fault-injecting feed server; inject faults with POST /control/<fault>.')
-    .addOption(new Option('--dialect <name>', 'wire protocol').choices(['json', 'binance']).default('json'))
+    .addOption(new Option('--dialect <name>', 'wire protocol').choices(FEED_DIALECTS).default('json'))
     .option('--rate <n>', 'data messages per second per subscribed topic', parsePositiveOrZero, 10)
     .option('--port <n>', 'TCP port (0: any free port)', parseInteger(0), 8080)
     .option('--host <host>', 'interface to bind', '127.0.0.1')

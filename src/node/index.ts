@@ -17,7 +17,7 @@ export type { HealthServer, ServeHealthOptions } from './serve-health.js';
 export { toPrometheus, escapeLabelValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { healthReport, reportStream } from './health-report.js';
 export type { HealthJudgement, HealthReport, HealthSource, StreamReport, TopicReport } from './health-report.js';
-export { pipeTo, PipeWriteError } from './pipe-to.js';
+export { pipeTo, PipeWriteError, PIPE_TO_DEFAULTS } from './pipe-to.js';
 export type { PipeResult, PipeRetryOptions, PipeSource, PipeToOptions } from './pipe-to.js';
 export type { Sink } from './sinks/sink.js';
 export { ndjsonFileSink } from './sinks/ndjson-file.js';

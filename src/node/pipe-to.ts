@@ -97,7 +97,14 @@ export class PipeWriteError extends Error {
   }
 }
 
-const DEFAULTS = Object.freeze({ batchSize: 500, flushIntervalMs: 200, maxBufferedMessages: 10_000, initialDelayMs: 100, maxDelayMs: 5_000 });
+/** The defaults of {@link PipeToOptions} (docs/node-workers.md lists them; a test keeps the two in step). */
+export const PIPE_TO_DEFAULTS = Object.freeze({
+  batchSize: 500,
+  flushIntervalMs: 200,
+  maxBufferedMessages: 10_000,
+  retry: Object.freeze({ initialDelayMs: 100, maxDelayMs: 5_000 }),
+  drainTimeoutMs: Number.POSITIVE_INFINITY,
+});
 
 /**
  * Pipes a stream's messages into a sink: in order, in batches, at least once. A failing sink is
@@ -148,11 +155,11 @@ class Pipe<In> {
     this.#stream = stream;
     this.#sink = sink;
     this.#options = options;
-    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? DEFAULTS.batchSize);
-    this.#flushIntervalMs = nonNegative('flushIntervalMs', options.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
-    this.#maxBuffered = positiveInteger('maxBufferedMessages', options.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages);
-    const initialDelayMs = nonNegative('retry.initialDelayMs', options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs);
-    const maxDelayMs = nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs);
+    this.#batchSize = positiveInteger('batchSize', options.batchSize ?? PIPE_TO_DEFAULTS.batchSize);
+    this.#flushIntervalMs = nonNegative('flushIntervalMs', options.flushIntervalMs ?? PIPE_TO_DEFAULTS.flushIntervalMs);
+    this.#maxBuffered = positiveInteger('maxBufferedMessages', options.maxBufferedMessages ?? PIPE_TO_DEFAULTS.maxBufferedMessages);
+    const initialDelayMs = nonNegative('retry.initialDelayMs', options.retry?.initialDelayMs ?? PIPE_TO_DEFAULTS.retry.initialDelayMs);
+    const maxDelayMs = nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs ?? PIPE_TO_DEFAULTS.retry.maxDelayMs);
     nonNegative('drainTimeoutMs', options.drainTimeoutMs ?? 0);
     check('sink', sink, typeof sink === 'object' && sink !== null && typeof sink.write === 'function', 'an object with a write(batch) method, or a file path');
     this.#policy = { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs), factor: 2, jitter: 'full' };
