@@ -154,9 +154,10 @@ describe('StreamPool dial budget', () => {
 
     expect(feed.handshakeTimes.length).toBe(6);
     expect(feed.state().handshakesRejected).toBe(0);
-    // Evenly spaced at 2 per second: never two within half a second (less a little network jitter).
-    expect(mostInWindow(feed.handshakeTimes, 450)).toBe(1);
-    expect(mostInWindow(feed.handshakeTimes, 950)).toBeLessThanOrEqual(2);
+    // Spaced 500 ms apart by the budget; the windows leave room for a busy event loop delaying one
+    // handshake more than the next (a herd without the budget lands within a few ms).
+    expect(mostInWindow(feed.handshakeTimes, 300)).toBe(1);
+    expect(mostInWindow(feed.handshakeTimes, 800)).toBeLessThanOrEqual(2);
   });
 
   it('the control: without a budget the same pool trips the server limit', async () => {
