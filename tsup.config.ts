@@ -4,6 +4,7 @@ const entry = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
   'node/index': 'src/node/index.ts',
+  'venues/index': 'src/venues/index.ts',
 };
 
 export default defineConfig([

@@ -10,29 +10,9 @@ const WARM_UP_UPDATES = 10;
 /** Where update ids and trade ids start: a client always joins a stream mid-way. */
 const FIRST_ID = 1_000_000;
 
-/** A Binance trade event (`<symbol>@trade`). */
-export interface TradeEvent {
-  e: 'trade';
-  E: number;
-  s: string;
-  t: number;
-  p: string;
-  q: string;
-  T: number;
-  m: boolean;
-  M: boolean;
-}
-
-/** A Binance diff depth event (`<symbol>@depth`), covering update ids `U` to `u`. */
-export interface DepthUpdateEvent {
-  e: 'depthUpdate';
-  E: number;
-  s: string;
-  U: number;
-  u: number;
-  b: PriceLevel[];
-  a: PriceLevel[];
-}
+// The wire types live in resilient-stream/venues; the simulation builds exactly those.
+export type { DepthUpdateEvent, TradeEvent } from '../venues/binance.js';
+import type { DepthUpdateEvent, TradeEvent } from '../venues/binance.js';
 
 /**
  * Everything the simulated exchange knows about one symbol: a real order book that each depth

@@ -15,6 +15,18 @@ export interface ConnectionInfo {
 }
 
 /**
+ * The parts of a `ws` server socket a connection uses. Declared here, not imported, so the published
+ * declarations of `resilient-stream/testing` compile without `@types/ws`.
+ */
+export interface ServerSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  ping(): void;
+  terminate(): void;
+  close(code?: number, reason?: string): void;
+}
+
+/**
  * One accepted WebSocket plus its subscriptions and the per-connection fault state (frozen,
  * muted topics, a pending flap drop, a notice's pending close). Sends are refused while frozen,
  * like a vanished peer.
@@ -23,7 +35,7 @@ export class FeedConnection {
   readonly info: ConnectionInfo;
   /** Whether data is wrapped as Binance's combined `{stream, data}`. */
   readonly combined: boolean;
-  readonly #ws: WebSocket;
+  readonly #ws: ServerSocket;
   readonly #socket: Duplex;
   /** Subscribed stream name → the source it draws from. */
   readonly #topics = new Map<string, string>();
@@ -32,7 +44,7 @@ export class FeedConnection {
   #dropTimer: ReturnType<typeof setTimeout> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(info: ConnectionInfo, ws: WebSocket, socket: Duplex, combined: boolean) {
+  constructor(info: ConnectionInfo, ws: ServerSocket, socket: Duplex, combined: boolean) {
     this.info = info;
     this.#ws = ws;
     this.#socket = socket;

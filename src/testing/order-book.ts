@@ -1,5 +1,6 @@
-/** One price level as Binance writes it: `[price, quantity]`, both decimal strings. */
-export type PriceLevel = [price: string, quantity: string];
+/** One price level as venues write it: `[price, quantity]`, both decimal strings (defined in resilient-stream/venues). */
+import type { PriceLevel } from '../venues/types.js';
+export type { PriceLevel };
 
 /**
  * A full order book at one update id, sides sorted best first (bids high to low, asks low to
