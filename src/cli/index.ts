@@ -11,6 +11,7 @@ import { health } from './health.js';
 import { record } from './record.js';
 import { serve } from './serve.js';
 import { tail } from './tail.js';
+import { VENUE_NAMES } from './venue.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -35,11 +36,18 @@ function program(): Command {
     .showHelpAfterError('(add --help for usage and exit codes)')
     .addHelpText('after', EXIT_CODES_HELP);
 
-  withSessionOptions(root.command('tail').argument('<url>', 'ws:// or wss:// URL of the feed'))
+  withSessionOptions(root.command('tail').argument('[url]', "ws:// or wss:// URL of the feed (with --venue: default the venue's)"))
     .description('Print every message as a JSON line; on a terminal, a live status line on stderr.')
     .option('--json', 'NDJSON of messages and events on stdout ({"type":"message"|"stale"|…, "at": ms, …})')
+    .addOption(new Option('--venue <name>', "a venue preset: its subscribe, heartbeat and data rules (needs --topics)").choices(VENUE_NAMES))
+    .option('--topics <list>', "with --venue: comma-separated symbols in the venue's notation (BTCUSDT, BTC-USD)")
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (url: string, flags) => exit(await tail(url, flags)));
+    .action(async (url: string | undefined, flags, command: Command) => {
+      if (flags.venue === undefined && url === undefined) command.error('error: give a <url>, or --venue with --topics', { exitCode: EXIT.USAGE });
+      if (flags.venue !== undefined && flags.topics === undefined) command.error('error: --venue needs --topics', { exitCode: EXIT.USAGE });
+      if (flags.venue !== undefined && flags.subscribe.length > 0) command.error('error: use --venue or --subscribe, not both', { exitCode: EXIT.USAGE });
+      exit(await tail(url, flags));
+    });
 
   withSessionOptions(root.command('record').argument('<url>', 'ws:// or wss:// URL of the feed'))
     .description('Record every frame with its receive time to an NDJSON file (URL credentials redacted).')

@@ -36,7 +36,7 @@ export function takeCount(flags: SessionFlags): () => boolean {
  * Starts the stream and runs it until SIGINT or SIGTERM, `--count` messages or `--duration`,
  * then closes it. Resolves with the exit code: OK, or STREAM_FAILED when the stream gave up.
  */
-export function runSession(stream: ResilientStream<any, any>, flags: SessionFlags): Promise<number> {
+export function runSession<In, Out>(stream: ResilientStream<In, Out>, flags: SessionFlags): Promise<number> {
   return new Promise((resolve) => {
     let messages = 0;
     let failed = false;

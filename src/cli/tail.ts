@@ -1,11 +1,17 @@
 import { ResilientStream } from '../index.js';
 import { runSession, sessionOptions, takeCount, type SessionFlags } from './session.js';
 import { formatStatus, StatusLine } from './status-line.js';
+import { withVenueStream } from './venue.js';
+import type { VenueName } from '../venues/index.js';
 
 /** Flags of `tail`. */
 export interface TailFlags extends SessionFlags {
   /** NDJSON on stdout: every message and every event, one JSON object a line. */
   readonly json?: boolean;
+  /** A venue preset (`resilient-stream/venues`) instead of `--subscribe`; needs `topics`. */
+  readonly venue?: VenueName;
+  /** The venue's symbols, comma-separated. */
+  readonly topics?: string;
 }
 
 /** The events `tail` reports, in the order a session sees them. */
@@ -23,8 +29,14 @@ export interface TailOutput {
  * JSON lines on stdout too (`{"type":"stale","at":…,"kind":"data",…}`); without it they are
  * `# …` lines on stderr, and on a terminal a status line is redrawn in place on stderr.
  */
-export async function tail(url: string, flags: TailFlags, output: TailOutput = process): Promise<number> {
-  const stream = new ResilientStream<unknown, unknown>(sessionOptions(url, flags));
+export async function tail(url: string | undefined, flags: TailFlags, output: TailOutput = process): Promise<number> {
+  if (flags.venue === undefined) return watch(new ResilientStream<unknown, unknown>(sessionOptions(url!, flags)), flags, output);
+  const topics = (flags.topics ?? '').split(',').map((topic) => topic.trim()).filter((topic) => topic !== '');
+  const choice = { venue: flags.venue, topics, ...(url === undefined ? {} : { url }), ...(flags.stale === undefined ? {} : { stale: flags.stale }) };
+  return withVenueStream(choice, (stream) => watch(stream, flags, output));
+}
+
+async function watch<In, Out>(stream: ResilientStream<In, Out>, flags: TailFlags, output: TailOutput): Promise<number> {
   const status = !flags.json && output.stderr.isTTY === true ? new StatusLine(output.stderr) : undefined;
   const print = (text: string, to: TailOutput['stdout']): void => {
     status?.clear();
@@ -48,7 +60,7 @@ export async function tail(url: string, flags: TailFlags, output: TailOutput = p
   return code;
 }
 
-function startStatus(stream: ResilientStream<unknown, unknown>, status: StatusLine): ReturnType<typeof setInterval> {
+function startStatus<In, Out>(stream: ResilientStream<In, Out>, status: StatusLine): ReturnType<typeof setInterval> {
   let lastCount = 0;
   let lastAt = Date.now();
   return setInterval(() => {

@@ -79,6 +79,18 @@ describe('resilient-stream (the CLI, as a child process against the fault server
     expect(output.at(-1)).toMatchObject({ type: 'state', to: 'closed' });
   });
 
+  it('tail --venue binance --topics BTCUSDT uses the preset (subscribe, data rules) against the binance dialect', async () => {
+    const feed = await openFeed({ dialect: 'binance', messagesPerSecond: 50 });
+    const run = start('tail', `${feed.url}/ws`, '--venue', 'binance', '--topics', 'BTCUSDT', '--json', '--count', '4');
+    expect(await run.exited).toBe(0);
+    const messages = lines(run.stdout).filter((line) => line.type === 'message').map((line) => line.data as Record<string, unknown>);
+    expect(messages[0]).toEqual({ result: null, id: expect.any(Number) });
+    expect(messages.slice(1).map((m) => [m.e, m.s])).toEqual([['trade', 'BTCUSDT'], ['trade', 'BTCUSDT'], ['trade', 'BTCUSDT']]);
+    expect(feed.received.map((entry) => entry.data)).toContainEqual(expect.objectContaining({ method: 'SUBSCRIBE', params: ['btcusdt@trade'] }));
+    const both = start('tail', feed.url, '--venue', 'binance', '--topics', 'BTCUSDT', '--subscribe', '{}');
+    expect(await both.exited).toBe(2);
+  });
+
   it('record writes every frame with its receive time and a redacted URL; serve --replay plays the same frames back, faults still work', async () => {
     const feed = await openFeed({ messagesPerSecond: 100 });
     const file = join(dir, 'session.ndjson');
@@ -142,9 +154,10 @@ describe('resilient-stream (the CLI, as a child process against the fault server
   });
 
   it('--help works for every command and lists the exit codes; bad usage exits 2', async () => {
-    for (const command of [[], ['tail'], ['record'], ['serve'], ['health']]) {
-      const run = start(...command, '--help');
-      expect(await run.exited, command.join(' ')).toBe(0);
+    const commands = [[], ['tail'], ['record'], ['serve'], ['health']];
+    const runs = commands.map((command) => start(...command, '--help'));
+    for (const [i, run] of runs.entries()) {
+      expect(await run.exited, commands[i]!.join(' ')).toBe(0);
       expect(run.stdout).toContain('Usage: resilient-stream');
       expect(run.stdout).toContain('4  the stream gave up');
     }
