@@ -19,11 +19,13 @@ export interface ConnectionHost {
   readonly inbound: FrameReceiver;
   /** A protocol ping or pong frame arrived. */
   controlFrame(): void;
+  /** True while the consumer has paused reading: a new socket starts paused. */
+  readonly isPaused: boolean;
   /** The dial failed, the deadline passed, or the socket closed or broke. */
   ended(connection: Connection, end: ConnectionEnd): void;
 }
 
-type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock' | 'maxMessageBytes'>;
+type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock' | 'maxMessageBytes' | 'iteratorBufferSize'>;
 
 /**
  * One dial and, if it opens, one socket: resolves and checks the url, enforces the connect
@@ -106,7 +108,7 @@ export class Connection implements TransportHandlers {
   }
 
   async #dial(): Promise<void> {
-    const { url, protocols, WebSocket, clientOptions, maxMessageBytes } = this.#options;
+    const { url, protocols, WebSocket, clientOptions, maxMessageBytes, iteratorBufferSize } = this.#options;
     try {
       const resolved = typeof url === 'function'
         ? await url({ attempt: this.attempt, isReconnect: this.isReconnect, signal: this.signal })
@@ -124,7 +126,8 @@ export class Connection implements TransportHandlers {
       // ws refuses a frame over maxPayload while it arrives (0 is ws's "no limit").
       const wsOptions = { ...clientOptions, maxPayload: Number.isFinite(maxMessageBytes) ? maxMessageBytes : 0 };
       // Frames go straight to the inbound pipeline; a disposed transport drops them, so a replaced socket cannot speak.
-      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, wsOptions, this, this.#host.inbound);
+      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, wsOptions, this, this.#host.inbound, iteratorBufferSize);
+      if (this.#host.isPaused) this.#transport.pause();
     } catch (cause) {
       if (!this.#isCurrent) return;
       const error = new ResilientStreamError('RS_CONNECT_FAILED', `Could not dial ${this.url ?? 'the url'}: ${this.redact(describe(cause))}`,
@@ -160,6 +163,12 @@ export class Connection implements TransportHandlers {
     const message = `Expected messages of at most ${limit} bytes (maxMessageBytes), but a larger frame was arriving; it was refused and the socket recycled.`;
     const kind = this.liveAt === undefined ? 'dial-failed' : 'recycled';
     this.#host.ended(this, { kind, error: new ResilientStreamError('RS_MESSAGE_TOO_LARGE', message), code: 1009, reason: 'message too large', report: true });
+  }
+
+  onPausedOverflow(): void {
+    if (!this.#isCurrent) return;
+    const message = `Expected a paused browser socket to stay within ${this.#options.iteratorBufferSize} held frames (iteratorBufferSize), but the server kept sending; recycling the socket rather than dropping any.`;
+    this.#host.ended(this, { kind: this.liveAt === undefined ? 'dial-failed' : 'recycled', error: new ResilientStreamError('RS_PAUSED_OVERFLOW', message), code: 4000, reason: 'paused overflow', report: true });
   }
 
   onHandshakeRejected(status: number, retryAfterMs: number | undefined): void {

@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   'RS_CLOSED',
   'RS_ITERATOR_OVERFLOW',
   'RS_SEQUENCE',
+  'RS_TIMEOUT',
+  'RS_ROTATION_FAILED',
+  'RS_PAUSED_OVERFLOW',
 ] as const;
 
 /** A machine-readable error code: `RS_` plus SCREAMING_SNAKE. */

@@ -56,7 +56,8 @@ export interface GapEvent {
 /** Payload of `resyncing`: the resync hook starts. */
 export interface ResyncingEvent {
   readonly reason: ResyncReason;
-  readonly topics?: readonly string[];
+  /** The topics being resynced: every desired topic after an open, the gapped topic for a per-topic gap. */
+  readonly topics: readonly string[];
 }
 
 /** Payload of `resynced`: the resync hook finished and held messages were replayed. */
@@ -68,7 +69,9 @@ export interface ResyncedEvent {
   /** Held messages dropped because the snapshot already covered them. */
   readonly dropped: number;
   /** Hook runs it took (more than 1 when a snapshot was older than the held messages). */
-  readonly attempts?: number;
+  readonly attempts: number;
+  /** The topics that were resynced (see {@link ResyncingEvent.topics}). */
+  readonly topics: readonly string[];
 }
 
 /** One recent failure, as carried by a storm alert. */
@@ -83,9 +86,9 @@ export interface StormEvent {
   readonly reconnects: number;
   readonly windowMs: number;
   /** The last few close codes and errors, oldest first. */
-  readonly recentFailures?: readonly FailureSummary[];
+  readonly recentFailures: readonly FailureSummary[];
   /** Time since the last connection that stayed up `resetAfterMs`, in ms (null if there never was one). */
-  readonly sinceHealthyMs?: number | null;
+  readonly sinceHealthyMs: number | null;
 }
 
 /** Payload of `stormEnd`: the stream stayed open for a whole window after a storm. */
@@ -94,11 +97,25 @@ export interface StormEndEvent {
   readonly durationMs: number;
 }
 
-/** The typed event map of `ResilientStream`. */
-export interface ResilientStreamEvents<In = unknown, _Out = unknown> {
+/** Payload of `rotated`: delivery switched to a replacement socket without a `close` or `open`. */
+export interface RotatedEvent {
+  /** `age`: `rotate.maxAgeMs`; `notice`: `rotate.isNotice` matched; `manual`: `rotate()`; `takeover`: the old socket died mid-rotation. */
+  readonly reason: 'age' | 'notice' | 'manual' | 'takeover';
+  /** How long both sockets were open, in ms. */
+  readonly overlapMs: number;
+  /** Messages that arrived on both sockets and were delivered once. */
+  readonly duplicatesDropped: number;
+  /** True when overlap was proven (by `sequence` or `dedupeKey`), so nothing can have been missed. */
+  readonly gapless: boolean;
+}
+
+/** The typed event map of `ResilientStream`. `Data` is what `isData` narrows to (every message when it is no type guard). */
+export interface ResilientStreamEvents<In = unknown, _Out = unknown, Data extends In = In> {
   state: (event: StateEvent) => void;
   open: (event: OpenEvent) => void;
   message: (message: In) => void;
+  /** Only messages that pass `isData` (all messages without it), typed by its type guard. */
+  data: (message: Data) => void;
   stale: (event: StaleEvent) => void;
   close: (event: CloseEvent) => void;
   reconnecting: (event: ReconnectingEvent) => void;
@@ -107,6 +124,7 @@ export interface ResilientStreamEvents<In = unknown, _Out = unknown> {
   resynced: (event: ResyncedEvent) => void;
   storm: (event: StormEvent) => void;
   stormEnd: (event: StormEndEvent) => void;
+  rotated: (event: RotatedEvent) => void;
   error: (error: ResilientStreamError) => void;
 }
 
@@ -115,6 +133,8 @@ export interface TopicHealth {
   /** Epoch ms of the last message of this topic, null if none yet. */
   readonly lastMessageAt: number | null;
   readonly stale: boolean;
+  /** True while this topic's messages are held for a resync or backfill. */
+  readonly resyncing: boolean;
 }
 
 /** A snapshot of the stream for dashboards, probes and metrics. Times are epoch ms or null. */
@@ -136,5 +156,11 @@ export interface StreamHealth {
   readonly storm: boolean;
   /** The data staleness threshold in force, ms (learned when adaptive), null when disabled. */
   readonly staleThresholdMs: number | null;
+  /** True between `pause()` and `resume()`. */
+  readonly paused: boolean;
+  /** Completed make-before-break rotations. */
+  readonly rotations: number;
+  /** Age of the current socket in ms, null when there is none. */
+  readonly connectionAgeMs: number | null;
   readonly topics: Record<string, TopicHealth>;
 }

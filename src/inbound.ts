@@ -13,7 +13,8 @@ type InboundOptions<In> = Pick<ResolvedOptions<In, unknown>, 'decode' | 'heartbe
 
 /** Where decoded messages go: the resyncer when sequences or resyncs are used, else straight to listeners. */
 export interface MessageSink<In> {
-  deliver(message: In, topic?: string): void;
+  /** `isData`: whether the message passed `isData` (true without it), for `data` listeners. */
+  deliver(message: In, topic: string | undefined, isData: boolean): void;
 }
 
 /**
@@ -58,14 +59,15 @@ export class Inbound<In> {
       return;
     }
     if (this.#isPong !== undefined && this.#guard('heartbeat.isPong', this.#isPong, message) === true) return;
-    if (this.#isData === undefined || this.#guard('isData', this.#isData, message) === true) liveness.recordData();
+    const isData = this.#isData === undefined || this.#guard('isData', this.#isData, message) === true;
+    if (isData) liveness.recordData();
     let topic: string | undefined;
     if (this.#topicOf !== undefined) {
       topic = this.#guard('topicOf', this.#topicOf, message);
       if (topic !== undefined) liveness.recordTopic(topic);
     }
     this.received++;
-    this.#sink.deliver(message, topic);
+    this.#sink.deliver(message, topic, isData);
   }
 
   /** Calls a user function on a message; a throw is reported and treated as `undefined`. */

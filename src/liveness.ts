@@ -69,6 +69,8 @@ export class LivenessMonitor {
   #lastDataExactAt: number | undefined;
   #pingSentAt: number | undefined;
   #withheld = false;
+  /** The consumer is slow, not the feed: no silence is judged while paused (pings still go out). */
+  #paused = false;
 
   constructor(config: LivenessConfig, clock: Clock, callbacks: LivenessCallbacks) {
     this.#config = config;
@@ -151,6 +153,21 @@ export class LivenessMonitor {
     this.#schedule(now);
   }
 
+  /**
+   * The consumer paused reading: a paused socket delivers nothing, so no silence deadline is
+   * judged; pings still go out every `heartbeat.intervalMs` (some venues drop a client that
+   * stops pinging). resume() restarts every deadline from now.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#running) this.start();
+  }
+
   /** The socket is gone: no more checks until the next start(). */
   stop(): void {
     this.#running = false;
@@ -170,6 +187,7 @@ export class LivenessMonitor {
     this.#timer = undefined;
     if (!this.#running) return;
     const now = this.#clock.now();
+    if (this.#paused) return this.#pingWhilePaused(now);
     const isLate = isWake || now - this.#plannedAt > this.#resolution() + LATE_SLACK_MS;
     this.#sample(now);
     if (this.#judge(now, isLate)) this.#schedule(now);
@@ -237,6 +255,17 @@ export class LivenessMonitor {
       if (final || !this.#running) return false;
     }
     return this.#running;
+  }
+
+  #pingWhilePaused(now: number): void {
+    const heartbeat = this.#config.heartbeat;
+    if (heartbeat === false) return;
+    if (now - this.#lastFrameAt >= heartbeat.intervalMs) {
+      this.#callbacks.ping();
+      this.#lastFrameAt = now;
+    }
+    this.#plannedAt = this.#lastFrameAt + heartbeat.intervalMs;
+    this.#timer = this.#clock.setTimeout(this.#tick, this.#plannedAt - now);
   }
 
   #resolution(): number {

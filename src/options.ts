@@ -48,6 +48,29 @@ export interface ResyncResult {
   readonly sequences?: Readonly<Record<string, number>>;
 }
 
+/** What the `backfill` hook is told: fetch the messages numbered strictly between `after` and `before`. */
+export interface BackfillContext {
+  /** The gapped topic (with `topicOf`), else undefined. */
+  readonly topic: string | undefined;
+  /** The last delivered sequence number. */
+  readonly after: number;
+  /** The first held sequence number. */
+  readonly before: number;
+  /** Aborts on timeout (`resyncTimeoutMs`), `close()` or a replaced socket. */
+  readonly signal: AbortSignal;
+}
+
+/** What a gap on one topic is answered with. */
+export type GapAction = 'resync' | 'backfill' | 'skip';
+
+/** Structured log lines: pino's and console's methods both fit (`(object, message)` or `(message, object)` is not required). */
+export interface Logger {
+  debug?(object: Record<string, unknown>, message: string): void;
+  info?(object: Record<string, unknown>, message: string): void;
+  warn?(object: Record<string, unknown>, message: string): void;
+  error?(object: Record<string, unknown>, message: string): void;
+}
+
 /** What `shouldReconnect` is told about the end of a connection or a failed dial. */
 export interface ShouldReconnectContext {
   /** Close code, when a close frame (or 1006) ended an open connection. */
@@ -152,7 +175,7 @@ export interface Clock {
 export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: unknown) => WebSocket;
 
 /** Options of `new ResilientStream(options)`. Durations are in milliseconds. */
-export interface ResilientStreamOptions<In = unknown, Out = unknown> {
+export interface ResilientStreamOptions<In = unknown, Out = unknown, Data extends In = In> {
   /** Where to connect; a function is called before every dial (fresh short-lived tokens). */
   readonly url: string | URL | ((context: AttemptContext) => string | URL | Promise<string | URL>);
   /** WebSocket sub-protocols. @default none */
@@ -177,8 +200,8 @@ export interface ResilientStreamOptions<In = unknown, Out = unknown> {
   readonly unsubscribe?: (context: UnsubscribeContext) => Out | Out[] | undefined;
   /** The topic of a message; routes per-topic staleness and sequences. @default none */
   readonly topicOf?: (message: In) => string | undefined;
-  /** Only data messages reset the staleness clock (not heartbeats, acks, pongs). @default every message */
-  readonly isData?: (message: In) => boolean;
+  /** Only data messages reset the staleness clock and reach `data` listeners (not heartbeats, acks, pongs); a type guard types `data`. @default every message */
+  readonly isData?: ((message: In) => message is Data) | ((message: In) => boolean);
   /** No data this long while open: `stale` (kind `data`), RS_STALE, reconnect. `false` disables. @default 30_000 */
   readonly staleAfterMs?: number | false | AdaptiveStaleness;
   /** A subscribed topic silent this long is resubscribed; silent another period, the socket is recycled. @default false */
@@ -193,6 +216,10 @@ export interface ResilientStreamOptions<In = unknown, Out = unknown> {
   readonly sequence?: (message: In) => number | readonly [first: number, last: number] | undefined;
   /** Rebuilds state after every open and on every gap, while messages are held back. @default none */
   readonly resync?: (context: ResyncContext) => ResyncResult | void | Promise<ResyncResult | void>;
+  /** Fetches the messages a gap skipped (feeds without snapshots); merged in order with the held ones. @default none */
+  readonly backfill?: (context: BackfillContext) => Promise<In[]> | In[];
+  /** Chooses per gapped topic between `resync`, `backfill` and `skip`. @default backfill when given, else resync */
+  readonly onGap?: (topic: string | undefined) => GapAction;
   /** A resync hook running longer than this fails with RS_RESYNC. @default 30_000 */
   readonly resyncTimeoutMs?: number;
   /** Most messages held back during a resync; overflow is RS_RESYNC and a reconnect. @default 10_000 */
@@ -223,8 +250,12 @@ export interface ResilientStreamOptions<In = unknown, Out = unknown> {
   readonly checkOnWake?: boolean;
   /** Upper bound of the uniform delay before dialing on `online`, so a fleet does not dial at once. @default 1_000 */
   readonly wakeJitterMs?: number;
-  /** Messages an async iterator may buffer for a slow consumer before it fails with RS_ITERATOR_OVERFLOW. @default 10_000 */
+  /** Messages an async iterator may buffer for a slow consumer before it pauses the stream (or fails, see `iteratorOverflow`). @default 10_000 */
   readonly iteratorBufferSize?: number;
+  /** What a full iterator buffer does: `pause` the stream until drained, or end with RS_ITERATOR_OVERFLOW. @default 'pause' */
+  readonly iteratorOverflow?: 'pause' | 'error';
+  /** Structured lines for state changes, dials, stale, resync, storms, rotations and errors (urls redacted). @default silent */
+  readonly logger?: Logger;
   /** How long `close()` waits for the server's close frame before cutting the socket. @default 2_000 */
   readonly closeTimeoutMs?: number;
 }

@@ -22,7 +22,7 @@ export interface SubscribeTarget {
 /** An encoded outbound frame. */
 type Frame = string | ArrayBufferLike | ArrayBufferView;
 
-type OutboundOptions<Out> = Pick<ResolvedOptions<unknown, Out>, 'encode' | 'sendQueue' | 'subscribe' | 'unsubscribe' | 'clock'>;
+type OutboundOptions<Out> = Pick<ResolvedOptions<never, Out>, 'encode' | 'sendQueue' | 'subscribe' | 'unsubscribe' | 'clock' | 'heartbeat'>;
 
 /**
  * Everything the stream sends: encoded application messages, the bounded queue for messages sent
@@ -63,6 +63,30 @@ export class Outbound<Out> {
   flush(transport: Transport): void {
     if (this.#queue === undefined || this.#queue.size === 0) return;
     for (const frame of this.#queue.drain(this.#options.clock.now())) this.#write(transport, frame);
+  }
+
+  /**
+   * Sends a heartbeat ping: the `heartbeat.ping()` message if given, else a protocol ping frame
+   * where the platform has one (Node's ws). False when this socket cannot be asked at all.
+   */
+  ping(transport: Transport | undefined): boolean {
+    const heartbeat = this.#options.heartbeat;
+    if (transport === undefined || heartbeat === false) return false;
+    if (heartbeat.ping === undefined) {
+      if (!transport.canPing) return false;
+      transport.ping();
+      return true;
+    }
+    let message: Out;
+    try {
+      message = heartbeat.ping();
+    } catch (cause) {
+      this.#host.error(new ResilientStreamError('RS_ENCODE', `heartbeat.ping threw: ${describe(cause)}`, { cause }));
+      // A ping that could not be sent still arms the timeout: a socket that cannot be pinged is not proven alive.
+      return true;
+    }
+    this.send(message, transport);
+    return true;
   }
 
   #encode(message: Out): Frame | undefined {

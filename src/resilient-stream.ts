@@ -1,11 +1,14 @@
+import type { EventEmitter } from 'eventemitter3';
 import { Connection, type ConnectionHost } from './connection.js';
 import { isUnrequested, type ConnectionEnd } from './connection-end.js';
 import { describe, ResilientStreamError } from './errors.js';
 import { Inbound, type InboundHost, type MessageSink } from './inbound.js';
 import { LivenessMonitor, type LivenessCallbacks } from './liveness.js';
-import { MessageIterator } from './message-iterator.js';
+import { attachLogger, pickLogger } from './logging.js';
+import { MessageIterator, type IteratorHost } from './message-iterator.js';
 import { Outbound, type OutboundHost } from './outbound.js';
 import { watchPlatform } from './platform.js';
+import { nextEvent, waitForState, type WaitForOptions } from './promises.js';
 import { Redialer, type RedialHost } from './redialer.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
 import { Resyncer, type ResyncCallbacks } from './resyncer.js';
@@ -21,8 +24,13 @@ const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0 })
 /** Close code of the `close` event when the stream cuts a socket itself (stale, reconnect()). */
 const RECYCLED = 4000;
 
-type Events<In, Out> = ResilientStreamEvents<In, Out>;
+type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
 type Payload<In, Out, E extends keyof Events<In, Out>> = Parameters<Events<In, Out>[E]>[0];
+type EventName<In, Out, Data extends In> = EventEmitter.EventNames<Events<In, Out, Data>>;
+type EventArgs<In, Out, Data extends In, E extends EventName<In, Out, Data>> = EventEmitter.ArgumentMap<Events<In, Out, Data>>[Extract<E, keyof Events<In, Out, Data>>];
+/** Who holds a pause: the user, or an iterator whose buffer is full. */
+type PauseHolder = object;
+const USER_PAUSE: PauseHolder = Object.freeze({});
 
 /**
  * A WebSocket feed that stays alive and honest: it reconnects with jittered backoff, resubscribes,
@@ -31,7 +39,7 @@ type Payload<In, Out, E extends keyof Events<In, Out>> = Parameters<Events<In, O
  * modules that do the work (the redialer owns the attempt loop). See docs/ for every option,
  * event and error.
  */
-export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Events<In, Out>> {
+export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> extends SafeEmitter<Events<In, Out, Data>> {
   readonly #options: ResolvedOptions<In, Out>;
   readonly #topics: Set<string>;
   readonly #liveness: LivenessMonitor;
@@ -41,7 +49,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   readonly #outbound: Outbound<Out>;
   readonly #storm: StormWatch;
   readonly #redialer: Redialer;
-  readonly #hub: ConnectionHost;
+  readonly #hub: ConnectionHost & IteratorHost<In>;
   #iterators: Set<MessageIterator<In>> | undefined;
   #state: StreamState = 'idle';
   /** Bumped at every teardown: a connection whose generation is older can never speak again. */
@@ -54,12 +62,14 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
   #closing: Promise<void> | undefined;
   #unwatchPlatform: (() => void) | undefined;
   #onAbortSignal: (() => void) | undefined;
+  /** Non-empty while paused; created on the first pause. */
+  #pausedBy: Set<PauseHolder> | undefined;
 
-  constructor(options: ResilientStreamOptions<In, Out>) {
+  constructor(options: ResilientStreamOptions<In, Out, Data>) {
     super();
     const o = (this.#options = resolveOptions(options));
     this.#topics = new Set(o.topics);
-    const hub = new ResilientStream.#Hub<In, Out>(this);
+    const hub = new ResilientStream.#Hub<In, Out, Data>(this);
     this.#hub = hub;
     this.#liveness = new LivenessMonitor(o, o.clock, hub);
     this.#resyncer = o.sequence === undefined && o.resync === undefined ? undefined : new Resyncer<In>(o, hub);
@@ -68,6 +78,8 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     this.#storm = new StormWatch(o.storm, o.clock, hub);
     this.#redialer = new Redialer(o, this.#storm, hub);
     if (o.signal !== undefined) this.#watchAbortSignal(o.signal);
+    const logger = pickLogger(o.logger);
+    if (logger !== undefined) attachLogger(this, logger);
   }
 
   /**
@@ -75,10 +87,10 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
    * with prototype methods: no closure per callback, which matters when a process holds ten
    * thousand idle streams. Declared inside the class so the stream's state stays private.
    */
-  static readonly #Hub = class Hub<In, Out> implements LivenessCallbacks, ConnectionHost, InboundHost, OutboundHost,
-    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost {
-    readonly #stream: ResilientStream<In, Out>;
-    constructor(stream: ResilientStream<In, Out>) {
+  static readonly #Hub = class Hub<In, Out, Data extends In> implements LivenessCallbacks, ConnectionHost, InboundHost, OutboundHost,
+    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost, IteratorHost<In> {
+    readonly #stream: ResilientStream<In, Out, Data>;
+    constructor(stream: ResilientStream<In, Out, Data>) {
       this.#stream = stream;
     }
     get generation(): number { return this.#stream.#generation; }
@@ -89,14 +101,18 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     ended(connection: Connection, end: ConnectionEnd): void {
       if (connection === this.#stream.#connection) this.#stream.#teardown(end);
     }
-    deliver(message: In): void { this.#stream.#deliver(message); }
+    deliver(message: In, _topic: string | undefined, isData: boolean): void { this.#stream.#deliver(message, isData); }
     emit<E extends keyof Events<In, Out>>(event: E, payload: Payload<In, Out, E>): void { this.#stream.emitSafe(event, payload); }
     error(error: ResilientStreamError): void { this.#stream.emitSafe('error', error); }
     recycle(error: ResilientStreamError, code?: number): void { this.#stream.#recycle(error, code); }
     setState(to: StreamState, reason: string): void { this.#stream.#transition(to, reason); }
     isCurrent(generation: number): boolean { return generation === this.#stream.#generation && !this.#stream.#isClosing; }
     topics(): string[] { return [...this.#stream.#topics]; }
-    ping(): boolean { return this.#stream.#ping(); }
+    ping(): boolean { return this.#stream.#outbound.ping(this.#stream.#connection?.transport); }
+    get isPaused(): boolean { return this.#stream.#pausedBy !== undefined && this.#stream.#pausedBy.size > 0; }
+    full(iterator: MessageIterator<In>): void { this.#stream.#hold(iterator, true); }
+    drained(iterator: MessageIterator<In>): void { this.#stream.#hold(iterator, false); }
+    returned(iterator: MessageIterator<In>): void { this.#stream.#iterators?.delete(iterator); }
     dead(event: StaleEvent): void { this.#stream.#onDead(event); }
     topicSilent(event: StaleEvent, final: boolean): void { this.#stream.#onTopicSilent(event, final); }
   };
@@ -162,6 +178,47 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     return this.#closing;
   }
 
+  /**
+   * Backpressure: stops reading the socket (Node's ws pauses the TCP socket; a browser socket holds
+   * up to `iteratorBufferSize` frames). Data staleness is suspended (the consumer is slow, not the
+   * feed); pings still go out. Idempotent; `resume()` undoes it.
+   */
+  pause(): void {
+    this.#hold(USER_PAUSE, true);
+  }
+
+  /** Reads the socket again after `pause()`; deadlines restart from now. */
+  resume(): void {
+    this.#hold(USER_PAUSE, false);
+  }
+
+  /** True while paused by `pause()` or by an async iterator whose buffer is full. */
+  get isPaused(): boolean {
+    return this.#pausedBy !== undefined && this.#pausedBy.size > 0;
+  }
+
+  /**
+   * Resolves when the stream is in one of `states` (at once if it is). Rejects with RS_CLOSED if
+   * it closes first, the failure's error if it fails first, RS_TIMEOUT after `timeoutMs`, and the
+   * signal's reason on abort.
+   */
+  waitFor(states: StreamState | readonly StreamState[], options?: WaitForOptions): Promise<StreamState> {
+    return waitForState(this, this.#options.clock, typeof states === 'string' ? [states] : states, options);
+  }
+
+  /** The next `event`'s payload as a promise (rejects with RS_CLOSED if the stream closes first). */
+  override once<E extends EventName<In, Out, Data>>(event: E): Promise<EventArgs<In, Out, Data, E>[0]>;
+  override once<E extends EventName<In, Out, Data>>(event: E, listener: EventEmitter.EventListener<Events<In, Out, Data>, E>, context?: unknown): this;
+  override once<E extends EventName<In, Out, Data>>(event: E, listener?: EventEmitter.EventListener<Events<In, Out, Data>, E>, context?: unknown)
+    : this | Promise<EventArgs<In, Out, Data, E>[0]> {
+    if (listener !== undefined) return super.once(event, listener, context);
+    return nextEvent<EventArgs<In, Out, Data, E>[0]>(this, this.#options.clock, event, (resolve) => {
+      const listener: EventEmitter.EventListener<Events<In, Out, Data>, E> = (...args) => resolve(args[0]);
+      super.once(event, listener);
+      return () => this.off(event, listener);
+    });
+  }
+
   /** A snapshot for dashboards, probes and metrics. */
   health(): StreamHealth {
     const now = this.#options.clock.now();
@@ -170,7 +227,7 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
     const topics: Record<string, TopicHealth> = {};
     for (const topic of this.#topics) {
       const state = this.#liveness.topicState(topic);
-      topics[topic] = { lastMessageAt: state?.lastAt ?? null, stale: state?.stale ?? false };
+      topics[topic] = { lastMessageAt: state?.lastAt ?? null, stale: state?.stale ?? false, resyncing: this.#resyncer?.isResyncing(topic) ?? false };
     }
     const liveSince = isLive(this.#state) ? this.#connection?.openedAt ?? null : null;
     return {
@@ -186,13 +243,16 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
       ...(this.#resyncer?.counts() ?? NO_SEQUENCE_COUNTS),
       storm: this.#storm.active,
       staleThresholdMs: this.#liveness.staleThresholdMs ?? null,
+      paused: this.isPaused,
+      rotations: 0,
+      connectionAgeMs: this.#connection?.openedAt === undefined ? null : Math.max(0, now - this.#connection.openedAt),
       topics,
     };
   }
 
   /** Messages until the stream is closed or fails. Each iterator has its own bounded buffer. */
   [Symbol.asyncIterator](): AsyncIterator<In> {
-    const iterator = new MessageIterator<In>(this.#options.iteratorBufferSize, (it) => this.#iterators?.delete(it));
+    const iterator = new MessageIterator<In>(this.#options.iteratorBufferSize, this.#options.iteratorOverflow, this.#hub);
     if (isTerminal(this.#state) || this.#isClosing) iterator.end();
     else (this.#iterators ??= new Set()).add(iterator);
     return iterator;
@@ -332,26 +392,28 @@ export class ResilientStream<In = unknown, Out = unknown> extends SafeEmitter<Ev
 
   // ── what the modules report ─────────────────────────────────────────────────────────────────
 
-  /** Hands a message to listeners and iterators. */
-  #deliver(message: In): void {
+  /** Hands a message to listeners and iterators; data messages also to `data` listeners. */
+  #deliver(message: In, isData: boolean): void {
     this.emitSafe('message', message);
+    if (isData) this.emitSafe('data', message);
     if (this.#iterators !== undefined) for (const iterator of this.#iterators) iterator.push(message);
   }
 
-  /** Sends a heartbeat ping; false when this socket cannot be asked (no ping frames, no `heartbeat.ping`). */
-  #ping(): boolean {
+  /** Adds or removes one reason to be paused; the socket and liveness follow the first and the last. */
+  #hold(holder: PauseHolder, isPausing: boolean): void {
+    const pausedBy = (this.#pausedBy ??= new Set());
+    const wasPaused = pausedBy.size > 0;
+    if (isPausing) pausedBy.add(holder);
+    else pausedBy.delete(holder);
+    if (wasPaused === pausedBy.size > 0) return;
     const transport = this.#connection?.transport;
-    const heartbeat = this.#options.heartbeat;
-    if (transport === undefined || heartbeat === false) return false;
-    try {
-      if (heartbeat.ping !== undefined) transport.send(this.#options.encode(heartbeat.ping()));
-      else if (transport.canPing) transport.ping();
-      else return false;
-    } catch (cause) {
-      this.emitSafe('error', new ResilientStreamError('RS_ENCODE', `Could not send a heartbeat ping: ${describe(cause)}`, { cause }));
+    if (wasPaused) {
+      this.#liveness.resume();
+      transport?.resume();
+    } else {
+      this.#liveness.pause();
+      transport?.pause();
     }
-    // A ping that failed to send still arms the timeout: a socket that cannot take a write is dead.
-    return true;
   }
 
   #onDead(event: StaleEvent): void {

@@ -4,6 +4,7 @@ import type {
   BackoffOptions,
   Clock,
   HeartbeatOptions,
+  Logger,
   RateLimitOptions,
   ResilientStreamOptions,
   RotateOptions,
@@ -33,7 +34,7 @@ export interface ResolvedOptions<In, Out>
     Required_<ResilientStreamOptions<In, Out>>,
     'staleAfterMs' | 'heartbeat' | 'backoff' | 'storm' | 'sendQueue' | 'topics' | 'WebSocket' | 'protocols' |
     'clientOptions' | 'subscribe' | 'unsubscribe' | 'topicOf' | 'isData' | 'sequence' | 'resync' | 'signal' |
-    'rotate' | 'dedupeKey' | 'rateLimit'
+    'rotate' | 'dedupeKey' | 'rateLimit' | 'backfill' | 'onGap' | 'logger'
   > {
   readonly WebSocket: ResilientStreamOptions<In, Out>['WebSocket'];
   readonly protocols: ResilientStreamOptions<In, Out>['protocols'];
@@ -54,6 +55,9 @@ export interface ResolvedOptions<In, Out>
   readonly rotate: ResolvedRotate<In> | false;
   readonly dedupeKey: ResilientStreamOptions<In, Out>['dedupeKey'];
   readonly rateLimit: Required<RateLimitOptions> | false;
+  readonly backfill: ResilientStreamOptions<In, Out>['backfill'];
+  readonly onGap: ResilientStreamOptions<In, Out>['onGap'];
+  readonly logger: Logger | undefined;
 }
 
 /** Rotation after defaults: `overlapMs` is always set. */
@@ -106,6 +110,7 @@ export const DEFAULTS = Object.freeze({
   iteratorBufferSize: 10_000,
   closeTimeoutMs: 2_000,
   maxTopicsPerMessage: Number.POSITIVE_INFINITY,
+  iteratorOverflow: 'pause' as const,
 });
 
 const ADAPTIVE_KEYS = ['auto', ...Object.keys(DEFAULTS.adaptiveStaleness)];
@@ -229,8 +234,14 @@ export const OPTION_NAMES = Object.freeze([
   'subscribe', 'unsubscribe', 'topicOf', 'isData', 'staleAfterMs', 'topicStaleAfterMs', 'heartbeat', 'backoff', 'storm',
   'sequence', 'resync', 'resyncTimeoutMs', 'resyncBufferSize', 'sendQueue', 'shouldReconnect', 'signal', 'rotate',
   'dedupeKey', 'rateLimit', 'maxTopicsPerMessage', 'clock', 'random', 'reconnectOnOffline', 'reconnectOnOnline',
-  'checkOnWake', 'wakeJitterMs', 'iteratorBufferSize', 'closeTimeoutMs',
+  'checkOnWake', 'wakeJitterMs', 'iteratorBufferSize', 'closeTimeoutMs', 'backfill', 'onGap', 'iteratorOverflow', 'logger',
 ] as const);
+
+function resolveLogger(value: unknown): Logger | undefined {
+  if (value === undefined) return undefined;
+  const ok = typeof value === 'object' && value !== null && ['debug', 'info', 'warn', 'error'].some((level) => typeof (value as Record<string, unknown>)[level] === 'function');
+  return ok ? (value as Logger) : invalid('logger', 'an object with debug, info, warn or error methods (console, pino)', value);
+}
 
 function resolveRotate<In>(value: unknown): ResolvedRotate<In> | false {
   if (value === undefined || value === false) return false;
@@ -281,6 +292,8 @@ function resolveAll<In, Out>(options: ResilientStreamOptions<In, Out>): Resolved
     storm: resolveStorm(options.storm),
     sequence: fn('sequence', options.sequence),
     resync: fn('resync', options.resync),
+    backfill: fn('backfill', options.backfill),
+    onGap: fn('onGap', options.onGap),
     resyncTimeoutMs: duration('resyncTimeoutMs', options.resyncTimeoutMs ?? DEFAULTS.resyncTimeoutMs, 1),
     resyncBufferSize: number('resyncBufferSize', options.resyncBufferSize ?? DEFAULTS.resyncBufferSize, 1, { integer: true }),
     sendQueue: resolveSendQueue(options.sendQueue),
@@ -298,5 +311,8 @@ function resolveAll<In, Out>(options: ResilientStreamOptions<In, Out>): Resolved
     wakeJitterMs: duration('wakeJitterMs', options.wakeJitterMs ?? DEFAULTS.wakeJitterMs, 0),
     iteratorBufferSize: number('iteratorBufferSize', options.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize, 1, { integer: true }),
     closeTimeoutMs: duration('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
+    iteratorOverflow: options.iteratorOverflow === undefined || options.iteratorOverflow === 'pause' || options.iteratorOverflow === 'error'
+      ? options.iteratorOverflow ?? DEFAULTS.iteratorOverflow : invalid('iteratorOverflow', "'pause' or 'error'", options.iteratorOverflow),
+    logger: resolveLogger(options.logger),
   });
 }

@@ -8,7 +8,7 @@ import type { StreamState } from './state.js';
 
 /** What the resyncer asks of its owner. */
 export interface ResyncCallbacks<In> {
-  deliver(message: In): void;
+  deliver(message: In, topic: string | undefined, isData: boolean): void;
   emit(event: 'gap', payload: GapEvent): void;
   emit(event: 'resyncing', payload: ResyncingEvent): void;
   emit(event: 'resynced', payload: ResyncedEvent): void;
@@ -26,6 +26,8 @@ export type ResyncConfig<In> = Pick<ResolvedOptions<In, unknown>, 'sequence' | '
 /** A message waiting for a resync to finish; `first`/`last` are NaN when it carries no sequence. */
 interface Held<In> {
   readonly message: In;
+  readonly isData: boolean;
+  readonly topic: string | undefined;
   readonly key: string;
   readonly first: number;
   readonly last: number;
@@ -60,6 +62,11 @@ export class Resyncer<In> {
     return { duplicates: this.#tracker.duplicates, gaps: this.#tracker.gaps, resyncs: this.#resyncs };
   }
 
+  /** True while messages of `topic` are held back for a resync. */
+  isResyncing(_topic: string): boolean {
+    return this.#holding;
+  }
+
   /** A socket opened: hold messages until afterOpen() has run the hook (if there is one). */
   beginHold(generation: number): void {
     this.#generation = generation;
@@ -81,17 +88,17 @@ export class Resyncer<In> {
   }
 
   /** One decoded message (the hot path). */
-  deliver(message: In, topic: string | undefined): void {
+  deliver(message: In, topic: string | undefined, isData: boolean): void {
     const sequence = this.#options.sequence;
     if (sequence === undefined) {
-      if (this.#holding) this.#hold({ message, key: '', first: Number.NaN, last: Number.NaN });
-      else this.#callbacks.deliver(message);
+      if (this.#holding) this.#hold({ message, isData, topic, key: '', first: Number.NaN, last: Number.NaN });
+      else this.#callbacks.deliver(message, topic, isData);
       return;
     }
     const key = this.#options.topicOf === undefined ? '' : topic ?? '';
     const range = this.#rangeOf(sequence, message);
-    if (range === undefined) this.#process(message, key, Number.NaN, Number.NaN);
-    else this.#process(message, key, range[0], range[1]);
+    if (range === undefined) this.#process(message, isData, topic, key, Number.NaN, Number.NaN);
+    else this.#process(message, isData, topic, key, range[0], range[1]);
   }
 
   /** The extractor's answer as a range; a throw or an unusable answer is reported and means "untracked". */
@@ -111,21 +118,21 @@ export class Resyncer<In> {
   }
 
   /** The sequence rules for one message; allocates only when the message must be held. */
-  #process(message: In, key: string, first: number, last: number): void {
-    if (this.#holding) return this.#hold({ message, key, first, last });
-    if (Number.isNaN(first)) return this.#callbacks.deliver(message);
+  #process(message: In, isData: boolean, topic: string | undefined, key: string, first: number, last: number): void {
+    if (this.#holding) return this.#hold({ message, isData, topic, key, first, last });
+    if (Number.isNaN(first)) return this.#callbacks.deliver(message, topic, isData);
     const verdict = this.#tracker.check(key, first, last);
     if (verdict === 'duplicate') return;
-    if (verdict !== 'gap') return this.#callbacks.deliver(message);
+    if (verdict !== 'gap') return this.#callbacks.deliver(message, topic, isData);
     const expected = this.#tracker.lastGapExpected;
-    const topic = this.#options.topicOf === undefined ? undefined : key;
-    this.#callbacks.emit('gap', topic === undefined ? { expected, received: first } : { expected, received: first, topic });
-    if (this.#options.resync === undefined) return this.#callbacks.deliver(message);
+    const gapTopic = this.#options.topicOf === undefined ? undefined : key;
+    this.#callbacks.emit('gap', gapTopic === undefined ? { expected, received: first } : { expected, received: first, topic: gapTopic });
+    if (this.#options.resync === undefined) return this.#callbacks.deliver(message, topic, isData);
     // Undo the jump: the snapshot decides where this message stands.
     this.#tracker.set(key, expected - 1);
     this.#holding = true;
-    this.#hold({ message, key, first, last });
-    void this.#run(this.#generation, 'gap', topic === undefined ? this.#callbacks.topics() : [topic]);
+    this.#hold({ message, isData, topic, key, first, last });
+    void this.#run(this.#generation, 'gap', gapTopic === undefined ? this.#callbacks.topics() : [gapTopic]);
   }
 
   #hold(item: Held<In>): void {
@@ -153,7 +160,7 @@ export class Resyncer<In> {
       if (!this.#callbacks.isCurrent(generation)) return;
       // A gap found while replaying has already started the next resync: stay in `resyncing`.
       if (!this.#holding) this.#callbacks.setState('open', `resynced (${reason})`);
-      this.#callbacks.emit('resynced', { reason, durationMs: clock.now() - startedAt, ...outcome, attempts: attempt });
+      this.#callbacks.emit('resynced', { reason, durationMs: clock.now() - startedAt, ...outcome, attempts: attempt, topics });
       return;
     }
     this.#callbacks.recycle(new ResilientStreamError('RS_RESYNC',
@@ -213,7 +220,7 @@ export class Resyncer<In> {
         continue;
       }
       replayed++;
-      this.#process(item.message, item.key, item.first, item.last);
+      this.#process(item.message, item.isData, item.topic, item.key, item.first, item.last);
     }
     return { replayed, dropped: dropped.size };
   }

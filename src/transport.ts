@@ -1,4 +1,5 @@
 import IsomorphicWebSocket from 'isomorphic-ws';
+import { Fifo } from './fifo.js';
 import type { WebSocketConstructor } from './options.js';
 
 /** Where inbound frames go (the hot path, kept apart from the other handlers to save a hop). */
@@ -16,6 +17,8 @@ export interface TransportHandlers {
   onError(error: Error): void;
   /** The server refused the upgrade with an HTTP status (Node `ws` only; browsers cannot see it). */
   onHandshakeRejected(status: number, retryAfterMs: number | undefined): void;
+  /** Paused in a browser, the socket kept sending past the held-frame bound. */
+  onPausedOverflow(): void;
 }
 
 /** The parts of Node's `ws` socket used beyond the standard WebSocket surface. */
@@ -24,7 +27,8 @@ interface NodeSocket {
   removeAllListeners(): unknown;
   ping(): void;
   terminate(): void;
-  pause?(): void;
+  pause(): void;
+  resume(): void;
 }
 
 interface HttpResponse {
@@ -35,7 +39,7 @@ interface HttpResponse {
 const NOOP = (): void => {};
 /** What a disposed transport reports to: nothing. Shared by every transport. */
 const SILENT: TransportHandlers = Object.freeze({
-  onOpen: NOOP, onControlFrame: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP,
+  onOpen: NOOP, onControlFrame: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP, onPausedOverflow: NOOP,
 });
 const DEAF: FrameReceiver = Object.freeze({ receive: NOOP });
 
@@ -60,9 +64,13 @@ export class Transport {
   #handlers: TransportHandlers;
   #receiver: FrameReceiver;
   #disposed = false;
+  /** Browsers only: frames held while paused (a standard WebSocket cannot stop reading), at most `#pausedLimit`. */
+  #held: Fifo<[string | Uint8Array, number]> | undefined;
+  readonly #pausedLimit: number;
 
   constructor(url: string, protocols: string | string[] | undefined, WebSocketImpl: WebSocketConstructor | undefined,
-    clientOptions: Record<string, unknown>, handlers: TransportHandlers, receiver: FrameReceiver) {
+    clientOptions: Record<string, unknown>, handlers: TransportHandlers, receiver: FrameReceiver, pausedLimit: number) {
+    this.#pausedLimit = pausedLimit;
     const Impl = WebSocketImpl ?? (IsomorphicWebSocket as unknown as WebSocketConstructor);
     this.#handlers = handlers;
     this.#receiver = receiver;
@@ -91,7 +99,25 @@ export class Transport {
 
   /** Sends a protocol ping frame (only when `canPing`). */
   ping(): void {
-    this.#node?.ping();
+    try {
+      this.#node?.ping();
+    } catch {
+      // Not open (any more): the heartbeat's timeout judges this socket.
+    }
+  }
+
+  /** Stops reading: Node's ws pauses the TCP socket; in browsers frames wait in a bounded buffer. */
+  pause(): void {
+    if (this.#node !== undefined) this.#node.pause();
+    else this.#held ??= new Fifo();
+  }
+
+  /** Reads again, delivering held frames first (a listener that pauses again holds the rest, in order). */
+  resume(): void {
+    if (this.#node !== undefined) return this.#node.resume();
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) for (const [data, byteLength] of held.drain()) this.#receive(data, byteLength);
   }
 
   /** Starts the closing handshake; the caller decides how long to wait for it. */
@@ -153,13 +179,20 @@ export class Transport {
     socket.onopen = () => this.#handlers.onOpen();
     socket.onmessage = (event: MessageEvent) => {
       const data: unknown = event.data;
-      if (typeof data === 'string') this.#receiver.receive(data, data.length);
-      else if (data instanceof ArrayBuffer) this.#receiver.receive(new Uint8Array(data), data.byteLength);
+      if (typeof data === 'string') this.#receive(data, data.length);
+      else if (data instanceof ArrayBuffer) this.#receive(new Uint8Array(data), data.byteLength);
       else if (ArrayBuffer.isView(data)) {
-        this.#receiver.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), data.byteLength);
+        this.#receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), data.byteLength);
       }
     };
     socket.onclose = (event: CloseEvent) => this.#handlers.onClose(event.code, event.reason, event.wasClean);
     socket.onerror = () => this.#handlers.onError(new Error('WebSocket error'));
+  }
+
+  #receive(data: string | Uint8Array, byteLength: number): void {
+    const held = this.#held;
+    if (held === undefined) return this.#receiver.receive(data, byteLength);
+    if (held.size < this.#pausedLimit) return held.push([data, byteLength]);
+    this.#handlers.onPausedOverflow();
   }
 }

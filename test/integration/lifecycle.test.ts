@@ -533,7 +533,7 @@ describe('health()', () => {
     const stream = jsonStream(feed, { topics: ['a', 'b'], staleAfterMs: 5_000 });
     const before = stream.health();
     expect(before).toMatchObject({ state: 'idle', connected: false, lastMessageAt: null, lastMessageAgeMs: null, connectedSince: null, messagesReceived: 0 });
-    expect(before.topics).toEqual({ a: { lastMessageAt: null, stale: false }, b: { lastMessageAt: null, stale: false } });
+    expect(before.topics).toEqual({ a: { lastMessageAt: null, stale: false, resyncing: false }, b: { lastMessageAt: null, stale: false, resyncing: false } });
     stream.start();
     await waitForState(stream, 'open');
     await serverHasSubscribed(feed, ['a']);

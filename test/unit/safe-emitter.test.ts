@@ -52,9 +52,20 @@ describe('SafeEmitter', () => {
   });
 });
 
+/** An iterator host that records what the iterator asked for. */
+function host() {
+  const calls: string[] = [];
+  return {
+    calls,
+    full: () => void calls.push('full'),
+    drained: () => void calls.push('drained'),
+    returned: () => void calls.push('returned'),
+  };
+}
+
 describe('MessageIterator', () => {
   it('yields pushed messages in order, then ends', async () => {
-    const iterator = new MessageIterator<number>(10, () => {});
+    const iterator = new MessageIterator<number>(10, 'error', host());
     iterator.push(1);
     const pending = iterator.next();
     iterator.push(2);
@@ -65,14 +76,14 @@ describe('MessageIterator', () => {
   });
 
   it('a waiting consumer gets the message directly', async () => {
-    const iterator = new MessageIterator<string>(1, () => {});
+    const iterator = new MessageIterator<string>(1, 'error', host());
     const next = iterator.next();
     iterator.push('x');
     expect(await next).toEqual({ value: 'x', done: false });
   });
 
   it('a consumer that falls behind gets RS_ITERATOR_OVERFLOW after the buffered messages, never silent loss', async () => {
-    const iterator = new MessageIterator<number>(2, () => {});
+    const iterator = new MessageIterator<number>(2, 'error', host());
     iterator.push(1);
     iterator.push(2);
     iterator.push(3);
@@ -83,18 +94,42 @@ describe('MessageIterator', () => {
   });
 
   it('ending with an error rejects a waiting consumer', async () => {
-    const iterator = new MessageIterator<number>(2, () => {});
+    const iterator = new MessageIterator<number>(2, 'error', host());
     const next = iterator.next();
     iterator.end(new Error('failed'));
     await expect(next).rejects.toThrow('failed');
   });
 
   it('return() detaches the iterator', async () => {
-    let detached = false;
-    const iterator = new MessageIterator<number>(2, () => { detached = true; });
+    const recorder = host();
+    const iterator = new MessageIterator<number>(2, 'error', recorder);
     iterator.push(1);
     await iterator.return();
-    expect(detached).toBe(true);
+    expect(recorder.calls).toEqual(['returned']);
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it("in 'pause' mode a full buffer asks for a pause once, keeps every message, and releases at half", async () => {
+    const recorder = host();
+    const iterator = new MessageIterator<number>(4, 'pause', recorder);
+    for (let i = 1; i <= 6; i++) iterator.push(i);
+    expect(recorder.calls).toEqual(['full']);
+    expect((await iterator.next()).value).toBe(1);
+    expect((await iterator.next()).value).toBe(2);
+    expect((await iterator.next()).value).toBe(3);
+    expect(recorder.calls).toEqual(['full']);
+    expect((await iterator.next()).value).toBe(4); // 2 left: half of 4
+    expect(recorder.calls).toEqual(['full', 'drained']);
+    expect((await iterator.next()).value).toBe(5);
+    expect((await iterator.next()).value).toBe(6);
+  });
+
+  it("in 'pause' mode ending or returning releases a held pause", async () => {
+    const recorder = host();
+    const iterator = new MessageIterator<number>(1, 'pause', recorder);
+    iterator.push(1);
+    iterator.end();
+    expect(recorder.calls).toEqual(['full', 'drained']);
+    expect((await iterator.next()).value).toBe(1);
   });
 });
