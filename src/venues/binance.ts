@@ -1,6 +1,6 @@
 import type { ResilientStreamOptions, ResyncContext, ResyncResult } from '../options.js';
 import { counter, fetchOf, isObject, symbolList, withOverrides } from './preset.js';
-import type { BookFeed, BookOverrides, BookSpec, BookUpdate, PriceLevel, Venue, VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookOverrides, type BookSpec, type BookUpdate, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError, type VenueName } from './venue-error.js';
 
 /** A trade (`<symbol>@trade`, spot). */
@@ -121,7 +121,7 @@ function book<M extends AnyMessage>(
       const symbol = bySymbol.get(topic);
       if (symbol === undefined) continue;
       const response = await fetch(`${restUrl}${flavour.depthPath}?symbol=${symbol}&limit=${limit}`, { signal });
-      if (!response.ok) throw new Error(`Expected HTTP 200 from ${flavour.depthPath} for ${symbol}, got ${response.status}.`);
+      if (!response.ok) throw await refused(flavour, response, symbol, feed);
       const snapshot = (await response.json()) as DepthSnapshot;
       sequences[topic] = snapshot.lastUpdateId;
       feed.onSnapshot?.({ symbol, kind: 'snapshot', bids: snapshot.bids, asks: snapshot.asks, first: snapshot.lastUpdateId, last: snapshot.lastUpdateId });
@@ -138,8 +138,17 @@ function book<M extends AnyMessage>(
     },
     resync,
     ...options,
-    orderBook: feed,
+    [BOOK_FEED]: feed,
   };
+}
+
+/** A refused snapshot: Binance answers `{"code":-1121,"msg":"Invalid symbol."}`; reported, then thrown to fail the resync. */
+async function refused<M>(flavour: Flavour, response: { status: number; json(): Promise<unknown> }, symbol: string, feed: BookFeed<M>): Promise<Error> {
+  const body: unknown = await response.json().catch(() => undefined);
+  if (!isObject(body) || typeof body.msg !== 'string') return new Error(`Expected HTTP 200 from ${flavour.depthPath} for ${symbol}, got ${response.status}.`);
+  const error = new VenueError(flavour.name, body.msg, body, body.code === undefined ? undefined : String(body.code));
+  feed.onError?.(error);
+  return error;
 }
 
 function depthUpdate(event: DepthUpdateEvent | FuturesDepthUpdateEvent): BookUpdate {

@@ -1,6 +1,6 @@
 import { ChainCounter } from './chain-counter.js';
 import { counter, isObject, symbolList, withOverrides } from './preset.js';
-import type { BookFeed, BookSpec, PriceLevel, Venue, VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError, type VenueName } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -76,7 +76,7 @@ function make(name: VenueName, category: 'spot' | 'linear'): Venue<BybitMessage,
         sequence: (m) => (!isBook(m) ? undefined
           : m.type === 'snapshot' ? chain.snapshot(m.topic, m.data.u) : chain.link(m.topic, m.data.u - 1, m.data.u)),
         ...(overrides?.sequence === undefined ? {} : { sequence: overrides.sequence }),
-        orderBook: feed,
+        [BOOK_FEED]: feed,
       };
     },
   };

@@ -1,5 +1,5 @@
 import { isObject, symbolList, withOverrides } from './preset.js';
-import type { BookFeed, BookSpec, PriceLevel, Venue, VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -104,6 +104,6 @@ export const coinbase: Venue<CoinbaseMessage, CoinbaseRequest> = {
         });
       },
     };
-    return { ...base(list.map(topicOf), overrides), orderBook: feed };
+    return { ...base(list.map(topicOf), overrides), [BOOK_FEED]: feed };
   },
 };

@@ -1,6 +1,6 @@
 import { crc32 } from './crc32.js';
 import { counter, isObject, symbolList, withOverrides } from './preset.js';
-import type { BookFeed, BookSpec, PriceLevel, Venue, VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -127,6 +127,6 @@ export const kraken: Venue<KrakenMessage, KrakenRequest> = {
         checksum: d.checksum,
       }))),
     };
-    return { ...base(list.map(topicOf), depth, overrides), orderBook: feed };
+    return { ...base(list.map(topicOf), depth, overrides), [BOOK_FEED]: feed };
   },
 };

@@ -1,6 +1,6 @@
 import { ChainCounter } from './chain-counter.js';
 import { isObject, symbolList, withOverrides } from './preset.js';
-import type { BookFeed, BookSpec, PriceLevel, Venue, VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -100,7 +100,7 @@ export const okx: Venue<OkxMessage, OkxRequest> = {
         return m.action === 'snapshot' ? chain.snapshot(key, seqId) : chain.link(key, prevSeqId, seqId);
       },
       ...(overrides?.sequence === undefined ? {} : { sequence: overrides.sequence }),
-      orderBook: feed,
+      [BOOK_FEED]: feed,
     };
   },
 };

@@ -71,10 +71,18 @@ export interface BookFeed<In> {
   connectionSequence?(message: In): number | undefined;
   /** REST venues: where the resync hook hands the snapshots it fetched. Set by watchOrderBook. */
   onSnapshot: ((update: BookUpdate) => void) | undefined;
+  /** REST venues: where the resync hook reports a refused snapshot (an unknown symbol). Set by watchOrderBook. */
+  onError?: ((error: VenueError) => void) | undefined;
 }
 
+/**
+ * The key of the book feed inside a book spec. A symbol, so the spec stays a valid options object
+ * for `new ResilientStream()` (which rejects unknown option names) and survives `{ ...spec }`.
+ */
+export const BOOK_FEED: unique symbol = Symbol.for('resilient-stream.venues.bookFeed');
+
 /** `venue.book()`'s result: stream options to pass to `new ResilientStream()` or {@link watchOrderBook}, plus the book's feed. */
-export type BookSpec<In, Out> = ResilientStreamOptions<In, Out> & { readonly orderBook: BookFeed<In> };
+export type BookSpec<In, Out> = ResilientStreamOptions<In, Out> & { readonly [BOOK_FEED]: BookFeed<In> };
 
 /** What every venue preset offers. */
 export interface Venue<In, Out> {

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { ResilientStream } from '../resilient-stream.js';
 import { SafeEmitter } from '../safe-emitter.js';
 import { SymbolBook, type BreakReason } from './book-keeper.js';
-import type { BookFeed, BookSpec, BookUpdate, PriceLevel } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type BookUpdate, type PriceLevel } from './types.js';
 import type { VenueError } from './venue-error.js';
 
 /** Payload of the handle's `update` event: a book changed (snapshot or delta) and is consistent. */
@@ -80,7 +80,7 @@ export interface WatchOptions {
  * ```
  */
 export function watchOrderBook<In, Out>(spec: BookSpec<In, Out>, options: WatchOptions = {}): OrderBookHandle<In, Out> {
-  const { orderBook: feed, ...streamOptions } = spec;
+  const { [BOOK_FEED]: feed, ...streamOptions } = spec;
   const stream = new ResilientStream<In, Out>(streamOptions);
   const handle = new Watcher(feed, stream);
   if (options.start !== false) stream.start();
@@ -106,6 +106,7 @@ class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBook
     // The caller may never await `ready`; a rejection nobody handles must not crash the host.
     this.ready.catch(() => undefined);
     feed.onSnapshot = (update) => this.#apply(update);
+    feed.onError = (error) => this.emitSafe('error', error);
     stream.on('message', (message) => this.#onMessage(message));
     stream.on('close', () => this.#invalidateAll());
     stream.on('open', () => (this.#connectionSequence = undefined));
@@ -136,6 +137,7 @@ class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBook
     this.#settle?.reject(new Error('Expected the order book to become consistent before close(), but close() came first.'));
     this.#settle = undefined;
     this.#feed.onSnapshot = undefined;
+    this.#feed.onError = undefined;
     await this.stream.close();
   }
 
