@@ -1,6 +1,8 @@
 import { backoffDelay, type BackoffPolicy } from '../backoff.js';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../options.js';
+import type { ResilientStream } from '../resilient-stream.js';
+import type { StreamPool } from '../stream-pool.js';
 import { ndjsonFileSink } from './sinks/ndjson-file.js';
 import type { Sink } from './sinks/sink.js';
 
@@ -117,6 +119,8 @@ export const PIPE_TO_DEFAULTS = Object.freeze({
  * @param sink - a {@link Sink}, or a file path for the built-in NDJSON sink (closed at the end).
  * @throws TypeError (synchronously) for a bad option, naming it.
  */
+export function pipeTo<In>(stream: ResilientStream<In, unknown> | StreamPool<In, unknown>, sink: Sink<In> | string, options?: PipeToOptions<In>): Promise<PipeResult>;
+export function pipeTo<In>(stream: PipeSource<In>, sink: Sink<In> | string, options?: PipeToOptions<In>): Promise<PipeResult>;
 export function pipeTo<In>(stream: PipeSource<In>, sink: Sink<In> | string, options: PipeToOptions<In> = {}): Promise<PipeResult> {
   if (typeof sink !== 'string') return new Pipe<In>(stream, sink, options).done;
   const file = ndjsonFileSink<In>(sink);
@@ -161,6 +165,8 @@ class Pipe<In> {
     const initialDelayMs = nonNegative('retry.initialDelayMs', options.retry?.initialDelayMs ?? PIPE_TO_DEFAULTS.retry.initialDelayMs);
     const maxDelayMs = nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs ?? PIPE_TO_DEFAULTS.retry.maxDelayMs);
     nonNegative('drainTimeoutMs', options.drainTimeoutMs ?? 0);
+    const canPause = typeof stream === 'object' && stream !== null && typeof stream.pause === 'function' && typeof stream.resume === 'function';
+    check('stream', stream, canPause, 'a stream with pause() and resume() (a ResilientStream or a StreamPool)');
     check('sink', sink, typeof sink === 'object' && sink !== null && typeof sink.write === 'function', 'an object with a write(batch) method, or a file path');
     this.#policy = { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs), factor: 2, jitter: 'full' };
     this.#clock = options.clock ?? systemClock;

@@ -1,12 +1,13 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ResilientStream } from '../../src/index.js';
 import { pipeTo, type PipeWriteError, type Sink } from '../../src/node/index.js';
 import { sleep } from '../helpers/events.js';
-import { jsonOptions, openFeed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
-
-useCleanup();
+import { type FeedMessage } from '../helpers/fixtures.js';
+import { bundle } from './bundle.js';
 
 // A real full collection lets the test measure live heap, not garbage awaiting collection.
 setFlagsFromString('--expose-gc');
@@ -14,8 +15,6 @@ const gc = runInNewContext('gc') as () => void;
 
 const TOTAL = 100_000;
 const MAX_BUFFERED = 2_000;
-/** ~1 KB per message: 100 000 of them held at once would take well over 100 MB of heap. */
-const PAYLOAD = { blob: 'x'.repeat(1_000) };
 
 /** Slower than the feed, and failing every 7th write (before writing anything). */
 class SlowFlakySink implements Sink<FeedMessage> {
@@ -28,10 +27,37 @@ class SlowFlakySink implements Sink<FeedMessage> {
   }
 }
 
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** The feed server in a child process (its send queue must not count toward this heap). */
+async function startProducer(total: number, perSecond: number): Promise<string> {
+  const script = await bundle(join(import.meta.dirname, 'fixtures', 'feed-producer.ts'), 'feed-producer');
+  const child = spawn(process.execPath, [script, String(total), String(perSecond)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => child.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the producer exited with code ${code}`)));
+  });
+}
+
 describe('pipeTo with a real stream and a slow, flaky sink', () => {
   it('100 000 messages: each written once, in order; the stream paused and resumed; the heap stays bounded', async () => {
-    const feed = await openFeed({ historyLimit: 100 });
-    const stream = new ResilientStream<FeedMessage, unknown>(jsonOptions(feed, { topics: ['a'], sequence: (m) => m.seq }));
+    // About 40 000 messages of 1 KB a second; the sink takes about 17 000. Held all at once they
+    // would take well over 100 MB of heap.
+    const url = await startProducer(TOTAL, 40_000);
+    const stream = new ResilientStream<FeedMessage, unknown>({
+      url,
+      topics: ['a'],
+      subscribe: ({ topics }) => ({ op: 'subscribe', topics }),
+      isData: (m) => m.seq !== undefined,
+      sequence: (m) => m.seq,
+      staleAfterMs: false,
+      heartbeat: false,
+    });
+    cleanups.push(() => stream.close());
     const streamErrors: Error[] = [];
     stream.on('error', (error) => streamErrors.push(error));
     const calls: string[] = [];
@@ -49,10 +75,6 @@ describe('pipeTo with a real stream and a slow, flaky sink', () => {
       filter: (m) => m.seq !== undefined,
       onError: (error) => failures.push(error),
     });
-    stream.start();
-    await feed.waitForConnections(1);
-    while (!feed.subscriptions().includes('a')) await sleep(5);
-
     gc();
     const baseline = process.memoryUsage().heapUsed;
     let peak = 0;
@@ -62,12 +84,7 @@ describe('pipeTo with a real stream and a slow, flaky sink', () => {
       peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
       pausedSeen ||= stream.isPaused && stream.health().paused;
     }, 200);
-
-    // The feed produces about 40 000 messages a second; the sink takes about 17 000.
-    for (let published = 0; published < TOTAL; ) {
-      for (let i = 0; i < 400 && published < TOTAL; i++, published++) feed.publish('a', PAYLOAD);
-      await sleep(10);
-    }
+    stream.start();
     const deadline = Date.now() + 60_000;
     while (sink.seqs.length < TOTAL && Date.now() < deadline) await sleep(50);
     clearInterval(sampler);

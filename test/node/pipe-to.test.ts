@@ -192,6 +192,8 @@ describe('pipeTo with a stand-in stream', () => {
     source.state = 'closed';
     expect(await pipeTo(source, new RecordingSink())).toMatchObject({ received: 0, written: 0 });
     expect(() => pipeTo(new FakeSource(), new RecordingSink(), { batchSize: 0 })).toThrow('Expected `batchSize` to be an integer > 0, got 0.');
+    const noPause = Object.assign(new EventEmitter(), { state: 'open' }) as unknown as FakeSource;
+    expect(() => pipeTo(noPause, new RecordingSink())).toThrow('Expected `stream` to be a stream with pause() and resume() (a ResilientStream or a StreamPool), got an object.');
     expect(() => pipeTo(new FakeSource(), {} as Sink, {})).toThrow('Expected `sink` to be an object with a write(batch) method, or a file path, got an object.');
   });
 });
