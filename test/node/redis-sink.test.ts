@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilientStream } from '../../src/index.js';
-import { pipeTo, redisStreamsSink, type RedisStreamsSink } from '../../src/node/index.js';
+import { pipeTo, redisStreamsSink, type PipeWriteError } from '../../src/node/index.js';
 import { jsonOptions, openFeed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
 import { sleep, waitForEvent, waitForState } from '../helpers/events.js';
 import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis.js';
@@ -28,11 +28,10 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
   });
 
   const ids = async (key: string): Promise<string[]> => (await client.xRange(key, '-', '+')).map((entry) => entry.id);
-  const track = <In>(sink: RedisStreamsSink<In>): RedisStreamsSink<In> => sink;
 
   it('writes <seq>-0 ids and counts a rewrite of the same or an older sequence as a duplicate, per key', async () => {
     const key = freshKey();
-    const sink = track(redisStreamsSink<{ seq: number; topic: string }>({ url: redis.url, key: (m) => `${key}:${m.topic}`, sequence: (m) => m.seq }));
+    const sink = redisStreamsSink<{ seq: number; topic: string }>({ url: redis.url, key: (m) => `${key}:${m.topic}`, sequence: (m) => m.seq });
     await sink.write([{ topic: 'a', seq: 1 }, { topic: 'b', seq: 1 }, { topic: 'a', seq: 2 }]);
     await sink.write([{ topic: 'a', seq: 2 }, { topic: 'a', seq: 1 }, { topic: 'a', seq: 3 }, { topic: 'b', seq: 2 }]);
     await sink.close();
@@ -68,6 +67,39 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
     const sink = redisStreamsSink<number>({ url: 'redis://127.0.0.1:1', key: 'x' });
     await expect(sink.write([1])).rejects.toThrow();
     await sink.close();
+  });
+
+  it('a batch Redis refuses (out of memory) is retried whole with backoff: nothing lost, nothing doubled', async () => {
+    const key = freshKey();
+    const feed = await openFeed();
+    const stream = new ResilientStream<FeedMessage, unknown>(jsonOptions(feed, { topics: ['a'], sequence: (m) => m.seq }));
+    stream.on('error', () => {});
+    const sink = redisStreamsSink<FeedMessage>({ url: redis.url, key, sequence: (m) => m.seq });
+    const failures: PipeWriteError[] = [];
+    const piped = pipeTo(stream, sink, { batchSize: 10, flushIntervalMs: 5, retry: { initialDelayMs: 10, maxDelayMs: 40 }, filter: (m) => m.seq !== undefined, onError: (error) => failures.push(error) });
+    stream.start();
+    await waitForState(stream, 'open');
+    await waitForSubscribers(feed);
+    for (let i = 0; i < 20; i++) feed.publish('a');
+    await waitFor(() => sink.stats.written === 20);
+    await client.configSet('maxmemory', '1'); // noeviction: every write is refused with OOM
+    try {
+      for (let i = 0; i < 25; i++) feed.publish('a');
+      await waitFor(() => failures.length >= 3);
+      expect(sink.stats.written).toBe(20);
+    } finally {
+      await client.configSet('maxmemory', '0');
+    }
+    await waitFor(() => sink.stats.written === 45);
+    await stream.close();
+    const result = await piped;
+    await sink.close();
+    expect(result).toMatchObject({ received: 45, written: 45, unwritten: 0 });
+    expect(result.retried).toBe(failures.length);
+    expect(failures[0]!.message).toMatch(/^Sink write of \d+ message\(s\) failed \(attempt 1\): .*(OOM|EXECABORT)/);
+    expect(failures.map((failure) => failure.attempt).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(await ids(key)).toEqual(Array.from({ length: 45 }, (_, i) => `${i + 1}-0`));
+    expect(sink.stats.duplicates).toBe(0);
   });
 
   it('across a reconnect resync, a message the stream delivers again is not written twice', async () => {
