@@ -1,7 +1,9 @@
 /**
  * `resilient-stream/node`: Node-only helpers. Health over HTTP for uptime monitors and
- * Prometheus, and the pure renderers behind it for users who run their own server. Nothing here
- * is imported by the main entry, which stays browser-safe.
+ * Prometheus, and the pure renderers behind it for users who run their own server; `pipeTo` and
+ * its sinks (NDJSON files, Redis Streams) for ingest workers (docs/node-workers.md). Nothing here
+ * is imported by the main entry, which stays browser-safe, and the optional `redis` peer is
+ * loaded only when a Redis Streams sink creates its client.
  *
  * @example
  * ```ts
