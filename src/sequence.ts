@@ -141,3 +141,41 @@ export function planReplay<T>(
   }
   return { ok: true, drop };
 }
+
+/** Which fetched messages fill a hole; see {@link planBackfill}. */
+export interface BackfillPlan {
+  /** Indices into the fetched list, in delivery order. */
+  readonly order: readonly number[];
+  /** How many of the numbers strictly between `after` and `before` the chosen messages cover. */
+  readonly covered: number;
+  /** The numbers between `after` and `before` nothing covers: `before - after - 1 - covered`. */
+  readonly missing: number;
+  /** The `last` of the final chosen message, or `after` when none was chosen. */
+  readonly last: number;
+}
+
+/**
+ * Merges what a backfill fetched into the hole `(after, before)`: the messages are taken in order
+ * of `first` (then `last`); one without a range, one with `last <= ` the previous chosen `last`
+ * (a repeat, or from before the hole) and one with `first >= before` (the held messages already
+ * have it) is left out. Holes between the chosen ones are counted in `missing`, never guessed.
+ *
+ * Example: after 10, before 15, fetched [13, 11, 12, 11, 20] → order of 11, 12, 13; covered 3,
+ * missing 1 (number 14).
+ */
+export function planBackfill(ranges: ReadonlyArray<SequenceRange | undefined>, after: number, before: number): BackfillPlan {
+  const indices: number[] = [];
+  for (let i = 0; i < ranges.length; i++) if (ranges[i] !== undefined) indices.push(i);
+  indices.sort((a, b) => ranges[a]![0] - ranges[b]![0] || ranges[a]![1] - ranges[b]![1] || a - b);
+  const order: number[] = [];
+  let cursor = after;
+  let covered = 0;
+  for (const index of indices) {
+    const [first, last] = ranges[index]!;
+    if (last <= cursor || first >= before) continue;
+    order.push(index);
+    covered += Math.min(last, before - 1) - Math.max(first, cursor + 1) + 1;
+    cursor = last;
+  }
+  return { order, covered, missing: Math.max(0, before - after - 1 - covered), last: cursor };
+}

@@ -31,7 +31,13 @@ describe('sequence tracking without a resync hook', () => {
   });
 });
 
-describe('resync after open and on gaps', () => {
+/** A gap resync is per topic with `topicOf` (the state stays open) and stream-wide without it (the state is `resyncing`). */
+const MODES = [
+  { mode: 'per topic (topicOf)', topicOf: (m: Msg) => m.topic, gapState: 'open', gapTopic: { topic: 'a' } },
+  { mode: 'stream-wide (no topicOf)', topicOf: undefined, gapState: 'resyncing', gapTopic: {} },
+] as const;
+
+describe.each(MODES)('resync after open and on gaps, $mode', ({ topicOf, gapState, gapTopic }) => {
   it('holds messages while the hook runs, drops what the snapshot covers and replays the rest in order', async () => {
     const feed = await openFeed();
     const replica = new Replica();
@@ -39,6 +45,7 @@ describe('resync after open and on gaps', () => {
     const release = gate();
     const calls: ResyncContext[] = [];
     const stream = openStream(feed, {
+      topicOf,
       resync: async (context) => {
         calls.push(context);
         if (context.reason !== 'gap') return snapshotHook(feed, replica)(context);
@@ -58,7 +65,8 @@ describe('resync after open and on gaps', () => {
     feed.faults.gap(3, 'a');
     feed.publish('a'); // a9
     expect(await snapshotTaken.promise).toBe(9);
-    expect(stream.state).toBe('resyncing');
+    expect(stream.state).toBe(gapState);
+    expect(stream.health().topics['a']!.resyncing).toBe(true);
     feed.publish('a');
     feed.publish('a');
     expect(feed.faults.duplicate('a')).toBe(1); // a11 again, held like the rest
@@ -72,11 +80,11 @@ describe('resync after open and on gaps', () => {
     expect(replica.delivered.get('a')).toEqual([1, 2, 3, 4, 5, 10, 11]);
     expect(replica.violations).toEqual([]);
     expect(calls.map((c) => [c.reason, c.topics])).toEqual([['connect', ['a']], ['gap', ['a']]]);
-    expect(recorder.story).toEqual([
-      'state:connecting', 'state:resyncing', 'resyncing', 'state:open', 'resynced',
-      'gap', 'state:resyncing', 'resyncing', 'state:open', 'resynced',
-    ]);
-    expect(recorder.of('gap')).toEqual([{ expected: 6, received: 9, topic: 'a' }]);
+    const gapStory = gapState === 'open' ? ['gap', 'resyncing', 'resynced'] : ['gap', 'state:resyncing', 'resyncing', 'state:open', 'resynced'];
+    expect(recorder.story).toEqual(['state:connecting', 'state:resyncing', 'resyncing', 'state:open', 'resynced', ...gapStory]);
+    expect(recorder.of('resyncing').map((e) => e.topics)).toEqual([['a'], ['a']]);
+    expect(recorder.of('gap')).toEqual([{ expected: 6, received: 9, ...gapTopic }]);
+    expect(stream.health().topics['a']!.resyncing).toBe(false);
     expect(stream.health()).toMatchObject({ gaps: 1, duplicates: 1, resyncs: 2, state: 'open' });
     expect(stream.errors).toEqual([]);
   });
@@ -86,6 +94,7 @@ describe('resync after open and on gaps', () => {
     const replica = new Replica();
     const gapCalls: number[] = [];
     const stream = openStream(feed, {
+      topicOf,
       resync: async (context) => {
         if (context.reason !== 'gap') return snapshotHook(feed, replica)(context);
         gapCalls.push(position(feed, 'a'));
@@ -116,6 +125,35 @@ describe('resync after open and on gaps', () => {
     expect(stream.health().resyncs).toBe(2); // one resync, however many hook runs it took
   });
 
+  it('restarts counting when the hook resolves without a sequence, instead of resyncing forever', async () => {
+    const feed = await openFeed();
+    let calls = 0;
+    const stream = openStream(feed, {
+      topicOf,
+      resync: async () => {
+        calls++;
+        await sleep(5);
+      },
+    });
+    const seqs: number[] = [];
+    stream.on('message', (m) => m.seq !== undefined && seqs.push(m.seq));
+    stream.start();
+    await waitForEvent(stream, 'resynced');
+    await subscribed(feed, ['a']);
+    feed.publish('a');
+    feed.faults.gap(2, 'a');
+    feed.publish('a'); // a4: a gap, then a resync that says nothing about sequences
+    await waitForEvent(stream, 'resynced', (e) => e.reason === 'gap');
+    feed.publish('a');
+    await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 5);
+    await sleep(50);
+    expect(seqs).toEqual([1, 4, 5]);
+    expect(calls).toBe(2);
+    expect(stream.health()).toMatchObject({ gaps: 1, resyncs: 2, state: 'open' });
+  });
+});
+
+describe('resync on a flowing feed with topicOf', () => {
   it('keeps delivery contiguous across gaps, duplicates and reconnects on a flowing feed', async () => {
     const feed = await openFeed(200);
     const replica = new Replica();
@@ -154,40 +192,15 @@ describe('resync after open and on gaps', () => {
     }
     expect(stream.errors.map((e) => e.code)).toEqual([]);
   });
-
-  it('restarts counting when the hook resolves without a sequence, instead of resyncing forever', async () => {
-    const feed = await openFeed();
-    let calls = 0;
-    const stream = openStream(feed, {
-      resync: async () => {
-        calls++;
-        await sleep(5);
-      },
-    });
-    const seqs: number[] = [];
-    stream.on('message', (m) => m.seq !== undefined && seqs.push(m.seq));
-    stream.start();
-    await waitForEvent(stream, 'resynced');
-    await subscribed(feed, ['a']);
-    feed.publish('a');
-    feed.faults.gap(2, 'a');
-    feed.publish('a'); // a4: a gap, then a resync that says nothing about sequences
-    await waitForEvent(stream, 'resynced', (e) => e.reason === 'gap');
-    feed.publish('a');
-    await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 5);
-    await sleep(50);
-    expect(seqs).toEqual([1, 4, 5]);
-    expect(calls).toBe(2);
-    expect(stream.health()).toMatchObject({ gaps: 1, resyncs: 2, state: 'open' });
-  });
 });
 
-describe('gaps found while replaying', () => {
+describe.each(MODES)('gaps found while replaying, $mode', ({ topicOf, gapState, gapTopic }) => {
   it('start the next resync at once and keep later held messages in order', async () => {
     const feed = await openFeed();
     const replica = new Replica();
     const calls: string[] = [];
     const stream = openStream(feed, {
+      topicOf,
       resync: async (context) => {
         calls.push(context.reason);
         if (calls.length !== 2) return snapshotHook(feed, replica)(context);
@@ -214,14 +227,16 @@ describe('gaps found while replaying', () => {
     await waitForEvent(stream, 'message', (m) => (m as Msg).seq === 15);
     expect(calls).toEqual(['connect', 'gap', 'gap']);
     expect(recorder.of('gap')).toEqual([
-      { expected: 6, received: 9, topic: 'a' },
-      { expected: 11, received: 13, topic: 'a' },
+      { expected: 6, received: 9, ...gapTopic },
+      { expected: 11, received: 13, ...gapTopic },
     ]);
     expect(replica.delivered.get('a')).toEqual([1, 2, 3, 4, 5, 10, 15]);
     expect(replica.violations).toEqual([]);
-    // The stream never claimed to be open between the two resyncs.
+    // Stream-wide: the stream never claimed to be open between the two resyncs. Per topic: it
+    // never left `open` for them.
     const states = recorder.story.filter((s) => s.startsWith('state:'));
-    expect(states).toEqual(['state:connecting', 'state:resyncing', 'state:open', 'state:resyncing', 'state:open']);
+    const gapStates = gapState === 'open' ? [] : ['state:resyncing', 'state:open'];
+    expect(states).toEqual(['state:connecting', 'state:resyncing', 'state:open', ...gapStates]);
   });
 });
 
