@@ -39,9 +39,11 @@ export async function tail(url: string | undefined, flags: TailFlags, output: Ta
 async function watch<In, Out>(stream: ResilientStream<In, Out>, flags: TailFlags, output: TailOutput): Promise<number> {
   const status = !flags.json && output.stderr.isTTY === true ? new StatusLine(output.stderr) : undefined;
   const print = (text: string, to: TailOutput['stdout']): void => {
-    status?.clear();
+    // Only output that lands on the terminal has to make room for the status line.
+    const shared = status !== undefined && to.isTTY === true;
+    if (shared) status.clear();
     to.write(`${text}\n`);
-    status?.redraw();
+    if (shared) status.redraw();
   };
   const take = takeCount(flags);
   stream.on('message', (message) => {
