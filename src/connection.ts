@@ -19,13 +19,15 @@ export interface ConnectionHost {
   readonly inbound: FrameReceiver;
   /** A protocol ping or pong frame arrived. */
   controlFrame(): void;
+  /** A protocol ping to answer ourselves (auto-pong is off under `rateLimit.countControlFrames`). */
+  pinged(connection: Connection, data: Uint8Array): void;
   /** True while the consumer has paused reading: a new socket starts paused. */
   readonly isPaused: boolean;
   /** The dial failed, the deadline passed, or the socket closed or broke. */
   ended(connection: Connection, end: ConnectionEnd): void;
 }
 
-type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock' | 'maxMessageBytes' | 'iteratorBufferSize'>;
+type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' | 'WebSocket' | 'clientOptions' | 'connectTimeoutMs' | 'clock' | 'maxMessageBytes' | 'iteratorBufferSize' | 'rateLimit'>;
 
 /**
  * One dial and, if it opens, one socket: resolves and checks the url, enforces the connect
@@ -108,7 +110,7 @@ export class Connection implements TransportHandlers {
   }
 
   async #dial(): Promise<void> {
-    const { url, protocols, WebSocket, clientOptions, maxMessageBytes, iteratorBufferSize } = this.#options;
+    const { url, protocols, WebSocket, clientOptions, maxMessageBytes, iteratorBufferSize, rateLimit } = this.#options;
     try {
       const resolved = typeof url === 'function'
         ? await url({ attempt: this.attempt, isReconnect: this.isReconnect, signal: this.signal })
@@ -124,7 +126,9 @@ export class Connection implements TransportHandlers {
       this.#rawUrl = String(resolved);
       this.url = redactUrl(this.#rawUrl);
       // ws refuses a frame over maxPayload while it arrives (0 is ws's "no limit").
-      const wsOptions = { ...clientOptions, maxPayload: Number.isFinite(maxMessageBytes) ? maxMessageBytes : 0 };
+      const wsOptions: Record<string, unknown> = { ...clientOptions, maxPayload: Number.isFinite(maxMessageBytes) ? maxMessageBytes : 0 };
+      // Venues that count pongs toward their rate limit: the stream answers pings itself, paced.
+      if (rateLimit !== false && rateLimit.countControlFrames) wsOptions.autoPong = false;
       // Frames go straight to the inbound pipeline; a disposed transport drops them, so a replaced socket cannot speak.
       this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, wsOptions, this, this.#host.inbound, iteratorBufferSize);
       if (this.#host.isPaused) this.#transport.pause();
@@ -146,6 +150,10 @@ export class Connection implements TransportHandlers {
 
   onControlFrame(): void {
     if (this.#isCurrent) this.#host.controlFrame();
+  }
+
+  onPing(data: Uint8Array): void {
+    if (this.#isCurrent) this.#host.pinged(this, data);
   }
 
   onClose(code: number, reason: string, wasClean: boolean): void {

@@ -1,4 +1,5 @@
 import { describe, ResilientStreamError } from './errors.js';
+import { Pacer } from './pacer.js';
 import { SendQueue } from './send-queue.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import type { Transport } from './transport.js';
@@ -21,18 +22,28 @@ export interface SubscribeTarget {
 
 /** An encoded outbound frame. */
 type Frame = string | ArrayBufferLike | ArrayBufferView;
+/** A protocol ping (no payload) or a pong answering one: control frames go through pacing too. */
+class Control {
+  constructor(public pong?: Uint8Array) {}
+}
+const PING = new Control();
 
-type OutboundOptions<Out> = Pick<ResolvedOptions<never, Out>, 'encode' | 'sendQueue' | 'subscribe' | 'unsubscribe' | 'clock' | 'heartbeat'>;
+type OutboundOptions<Out> = Pick<ResolvedOptions<never, Out>, 'encode' | 'sendQueue' | 'subscribe' | 'unsubscribe' | 'clock' | 'heartbeat' | 'rateLimit' | 'maxTopicsPerMessage'>;
 
 /**
  * Everything the stream sends: encoded application messages, the bounded queue for messages sent
- * while not open, and the subscribe/unsubscribe hooks' messages.
+ * while not live, the subscribe/unsubscribe hooks' messages (at most `maxTopicsPerMessage` topics
+ * a call), heartbeat pings and, when counted, pongs. With `rateLimit` every frame passes one
+ * {@link Pacer} per socket: excess waits in order and is never dropped.
  */
 export class Outbound<Out> {
   readonly #options: OutboundOptions<Out>;
   readonly #host: OutboundHost;
   readonly #queue: SendQueue<Frame> | undefined;
   #sent = 0;
+  /** One pacer per socket, only with `rateLimit`. */
+  readonly #pacers = new WeakMap<Transport, Pacer<Frame | Control>>();
+  readonly #waitingPongs = new WeakMap<Transport, Control>();
 
   constructor(options: OutboundOptions<Out>, host: OutboundHost) {
     this.#options = options;
@@ -53,16 +64,59 @@ export class Outbound<Out> {
   send(message: Out, transport: Transport | undefined): boolean {
     const frame = this.#encode(message);
     if (frame === undefined) return false;
-    if (transport !== undefined) return this.#write(transport, frame);
+    if (transport !== undefined) return this.#out(transport, frame, true);
     if (this.#queue === undefined) return false;
     this.#queue.push(frame, this.#options.clock.now());
+    return true;
+  }
+
+  /** The socket is gone: its pacer stops, and user frames still waiting go back to the send queue. */
+  release(transport: Transport | undefined): void {
+    const pacer = transport === undefined ? undefined : this.#pacers.get(transport);
+    if (pacer === undefined) return;
+    this.#pacers.delete(transport!);
+    const now = this.#options.clock.now();
+    for (const { frame, isUser } of pacer.stop()) if (isUser && !(frame instanceof Control)) this.#queue?.push(frame, now);
+  }
+
+  /** Frames waiting for a token on `transport` (0 without `rateLimit`). */
+  waiting(transport: Transport | undefined): number {
+    return transport === undefined ? 0 : this.#pacers.get(transport)?.waiting ?? 0;
+  }
+
+  /**
+   * Answers a protocol ping ourselves (only when `rateLimit.countControlFrames`: ws's auto-pong is
+   * off then). A pong still waiting for a token just takes the newer payload: RFC 6455 (5.5.3) lets
+   * an endpoint answer only the most recent ping, so a fast pinger cannot grow the queue.
+   */
+  pong(transport: Transport, data: Uint8Array): void {
+    const waiting = this.#waitingPongs.get(transport);
+    if (waiting !== undefined) {
+      waiting.pong = data;
+      return;
+    }
+    const control = new Control(data);
+    this.#waitingPongs.set(transport, control);
+    this.#out(transport, control, false);
+  }
+
+  /** Writes now, or through the socket's pacer when rate-limited. */
+  #out(transport: Transport, frame: Frame | Control, isUser: boolean): boolean {
+    const limit = this.#options.rateLimit;
+    if (limit === false || (frame instanceof Control && !limit.countControlFrames)) return this.#write(transport, frame);
+    let pacer = this.#pacers.get(transport);
+    if (pacer === undefined) {
+      pacer = new Pacer<Frame | Control>(limit, this.#options.clock, (paced) => this.#write(transport, paced));
+      this.#pacers.set(transport, pacer);
+    }
+    pacer.submit(frame, isUser);
     return true;
   }
 
   /** Sends every queued, unexpired frame in order. */
   flush(transport: Transport): void {
     if (this.#queue === undefined || this.#queue.size === 0) return;
-    for (const frame of this.#queue.drain(this.#options.clock.now())) this.#write(transport, frame);
+    for (const frame of this.#queue.drain(this.#options.clock.now())) this.#out(transport, frame, true);
   }
 
   /**
@@ -74,7 +128,7 @@ export class Outbound<Out> {
     if (transport === undefined || heartbeat === false) return false;
     if (heartbeat.ping === undefined) {
       if (!transport.canPing) return false;
-      transport.ping();
+      this.#out(transport, PING, false);
       return true;
     }
     let message: Out;
@@ -98,9 +152,14 @@ export class Outbound<Out> {
     }
   }
 
-  #write(transport: Transport, frame: Frame): boolean {
+  #write(transport: Transport, frame: Frame | Control): boolean {
     try {
-      transport.send(frame);
+      if (frame === PING) transport.ping();
+      else if (frame instanceof Control) {
+        this.#waitingPongs.delete(transport);
+        transport.pong(frame.pong!);
+      }
+      else transport.send(frame);
     } catch (cause) {
       this.#host.error(new ResilientStreamError('RS_CONNECT_FAILED', `Could not send on the socket: ${describe(cause)}`, { cause }));
       return false;
@@ -114,36 +173,55 @@ export class Outbound<Out> {
     this.#queue?.clear();
   }
 
-  /** Sends the subscribe hook's messages for `topics`; false if the socket was replaced or the hook failed. */
+  /**
+   * Sends the subscribe hook's messages for `topics`, at most `maxTopicsPerMessage` a call, in
+   * order; false if the socket was replaced or a call failed (then the socket is recycled).
+   */
   async subscribe(topics: string[], target: SubscribeTarget, isOpening = false): Promise<boolean> {
     const hook = this.#options.subscribe;
     if (hook === undefined || (topics.length === 0 && !isOpening)) return target.isCurrent();
-    try {
-      const messages = await hook({ topics, attempt: target.attempt, isReconnect: target.isReconnect });
-      if (!target.isCurrent() || target.transport === undefined) return false;
-      this.#writeAll(target.transport, messages);
-      return true;
-    } catch (cause) {
-      if (!target.isCurrent()) return false;
-      this.#host.recycle(new ResilientStreamError('RS_SUBSCRIBE', `The subscribe hook failed for ${topics.join(', ')}: ${describe(cause)}`, { cause }));
-      return false;
+    for (const chunk of this.#chunks(topics)) {
+      try {
+        const messages = await hook({ topics: chunk, attempt: target.attempt, isReconnect: target.isReconnect });
+        if (!target.isCurrent() || target.transport === undefined) return false;
+        this.#writeAll(target.transport, messages);
+      } catch (cause) {
+        if (!target.isCurrent()) return false;
+        this.#host.recycle(new ResilientStreamError('RS_SUBSCRIBE', `The subscribe hook failed for ${chunk.join(', ')}: ${describe(cause)}`, { cause }));
+        return false;
+      }
     }
+    return true;
   }
 
-  /** Sends the unsubscribe hook's messages for `topics`; a failure is reported, nothing more. */
+  /** Sends the unsubscribe hook's messages for `topics`, in chunks; a failure is reported, nothing more. */
   unsubscribe(topics: string[], transport: Transport | undefined): void {
     const hook = this.#options.unsubscribe;
     if (hook === undefined || transport === undefined) return;
-    try {
-      this.#writeAll(transport, hook({ topics }));
-    } catch (cause) {
-      this.#host.error(new ResilientStreamError('RS_SUBSCRIBE', `The unsubscribe hook failed for ${topics.join(', ')}: ${describe(cause)}`, { cause }));
+    for (const chunk of this.#chunks(topics)) {
+      try {
+        this.#writeAll(transport, hook({ topics: chunk }));
+      } catch (cause) {
+        this.#host.error(new ResilientStreamError('RS_SUBSCRIBE', `The unsubscribe hook failed for ${chunk.join(', ')}: ${describe(cause)}`, { cause }));
+      }
     }
   }
 
+  /** `topics` in runs of at most `maxTopicsPerMessage` (one empty run for an empty list). */
+  #chunks(topics: string[]): string[][] {
+    const size = this.#options.maxTopicsPerMessage;
+    if (topics.length <= size) return [topics];
+    const chunks: string[][] = [];
+    for (let i = 0; i < topics.length; i += size) chunks.push(topics.slice(i, i + size));
+    return chunks;
+  }
+
+  /** Hook messages: encoded and sent (or paced); never re-queued, since every open sends them afresh. */
   #writeAll(transport: Transport, messages: Out | Out[] | undefined): void {
     if (messages === undefined) return;
-    if (Array.isArray(messages)) for (const message of messages) this.send(message, transport);
-    else this.send(messages, transport);
+    for (const message of Array.isArray(messages) ? messages : [messages]) {
+      const frame = this.#encode(message);
+      if (frame !== undefined) this.#out(transport, frame, false);
+    }
   }
 }

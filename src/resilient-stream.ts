@@ -98,6 +98,9 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     dial(attempt: number): void { this.#stream.#dial(attempt); }
     opened(connection: Connection): void { void this.#stream.#onOpen(connection); }
     controlFrame(): void { this.#stream.#liveness.frames++; }
+    pinged(connection: Connection, data: Uint8Array): void {
+      if (connection.transport !== undefined) this.#stream.#outbound.pong(connection.transport, data);
+    }
     ended(connection: Connection, end: ConnectionEnd): void {
       if (connection === this.#stream.#connection) this.#stream.#teardown(end);
     }
@@ -313,6 +316,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#liveness.stop();
     this.#resyncer?.cancel();
     connection.dispose(end.error);
+    this.#outbound.release(connection.transport);
     const closed = connection.openedAt === undefined ? undefined
       : { code: end.code ?? 1006, reason: end.reason ?? '', wasClean: end.wasClean ?? false };
     if (this.#isClosing) {

@@ -13,6 +13,8 @@ export interface TransportHandlers {
   onOpen(): void;
   /** A protocol ping or pong frame arrived (liveness only). */
   onControlFrame(): void;
+  /** A protocol ping arrived while ws's auto-pong is off (`rateLimit.countControlFrames`): answer it. */
+  onPing(data: Uint8Array): void;
   onClose(code: number, reason: string, wasClean: boolean): void;
   onError(error: Error): void;
   /** The server refused the upgrade with an HTTP status (Node `ws` only; browsers cannot see it). */
@@ -26,6 +28,7 @@ interface NodeSocket {
   on(event: string, listener: (...args: any[]) => void): unknown;
   removeAllListeners(): unknown;
   ping(): void;
+  pong(data: Uint8Array): void;
   terminate(): void;
   pause(): void;
   resume(): void;
@@ -39,7 +42,7 @@ interface HttpResponse {
 const NOOP = (): void => {};
 /** What a disposed transport reports to: nothing. Shared by every transport. */
 const SILENT: TransportHandlers = Object.freeze({
-  onOpen: NOOP, onControlFrame: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP, onPausedOverflow: NOOP,
+  onOpen: NOOP, onControlFrame: NOOP, onPing: NOOP, onClose: NOOP, onError: NOOP, onHandshakeRejected: NOOP, onPausedOverflow: NOOP,
 });
 const DEAF: FrameReceiver = Object.freeze({ receive: NOOP });
 
@@ -67,10 +70,13 @@ export class Transport {
   /** Browsers only: frames held while paused (a standard WebSocket cannot stop reading), at most `#pausedLimit`. */
   #held: Fifo<[string | Uint8Array, number]> | undefined;
   readonly #pausedLimit: number;
+  /** False when the stream answers pings itself (they count toward its rate limit). */
+  readonly #autoPong: boolean;
 
   constructor(url: string, protocols: string | string[] | undefined, WebSocketImpl: WebSocketConstructor | undefined,
     clientOptions: Record<string, unknown>, handlers: TransportHandlers, receiver: FrameReceiver, pausedLimit: number) {
     this.#pausedLimit = pausedLimit;
+    this.#autoPong = clientOptions.autoPong !== false;
     const Impl = WebSocketImpl ?? (IsomorphicWebSocket as unknown as WebSocketConstructor);
     this.#handlers = handlers;
     this.#receiver = receiver;
@@ -120,6 +126,11 @@ export class Transport {
     if (held !== undefined) for (const [data, byteLength] of held.drain()) this.#receive(data, byteLength);
   }
 
+  /** Sends a protocol pong with the ping's payload (Node's ws only). */
+  pong(data: Uint8Array): void {
+    this.#node?.pong(data);
+  }
+
   /** Starts the closing handshake; the caller decides how long to wait for it. */
   close(code: number, reason: string): void {
     try {
@@ -159,9 +170,11 @@ export class Transport {
       // ws hands over a Buffer (a Uint8Array) for both kinds; text must become a string for decode.
       this.#receiver.receive(isBinary ? data : data.toString(), data.byteLength);
     });
-    const onControlFrame = (): void => this.#handlers.onControlFrame();
-    socket.on('ping', onControlFrame);
-    socket.on('pong', onControlFrame);
+    socket.on('ping', (data: Uint8Array) => {
+      this.#handlers.onControlFrame();
+      if (!this.#autoPong) this.#handlers.onPing(data);
+    });
+    socket.on('pong', () => this.#handlers.onControlFrame());
     socket.on('close', (code: number, reason: Uint8Array) => {
       this.#handlers.onClose(code, reason.toString(), code !== 1006);
     });
