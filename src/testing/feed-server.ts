@@ -325,6 +325,8 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
     return {
       faults: this.faults,
       publish: (topic, data) => this.publish(topic, data),
+      dialect: this.#dialect.name,
+      history: (topic) => this.#publisher.history(topic),
       servesSnapshots: this.#dialect.book !== undefined,
       snapshotPath: this.#dialect.snapshotPath ?? '/api/v3/depth',
       snapshotDelayMs: this.options.snapshotDelayMs,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runControl, UnknownControlAction, type ControlTarget } from './control.js';
+import { historyAnswer, type HistoryHost } from './history-routes.js';
 import type { BookSnapshot } from './order-book.js';
 
 /** Binance's largest REST depth `limit`; larger values are truncated to it, as Binance does. */
@@ -16,7 +17,7 @@ const CORS_HEADERS = {
 };
 
 /** What the plain-HTTP side of the server needs. */
-export interface HttpHost extends ControlTarget {
+export interface HttpHost extends ControlTarget, HistoryHost {
   /** Whether the REST depth snapshot exists (Binance dialects). */
   readonly servesSnapshots: boolean;
   /** Its path: `/api/v3/depth` (spot) or `/fapi/v1/depth` (USDⓈ-M futures). @default '/api/v3/depth' */
@@ -32,7 +33,8 @@ export interface HttpHost extends ControlTarget {
 }
 
 /**
- * Routes plain HTTP requests: the Binance REST snapshot, the control surface for other
+ * Routes plain HTTP requests: the Binance REST snapshot, the history routes backfills read
+ * (see {@link historyAnswer}), the control surface for other
  * processes and browser pages (CORS open to any origin), and JSON 404s for the rest.
  */
 export function handleHttp(host: HttpHost, req: IncomingMessage, res: ServerResponse): void {
@@ -43,6 +45,11 @@ export function handleHttp(host: HttpHost, req: IncomingMessage, res: ServerResp
   }
   if (req.method === 'GET' && url.pathname === (host.snapshotPath ?? '/api/v3/depth') && host.servesSnapshots) {
     serveSnapshot(host, url, res);
+    return;
+  }
+  const history = req.method === 'GET' ? historyAnswer(host, url.pathname, url.searchParams) : undefined;
+  if (history !== undefined) {
+    sendJson(res, history.status, history.body);
     return;
   }
   if (req.method === 'GET' && url.pathname === '/control/state') {

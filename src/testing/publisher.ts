@@ -17,6 +17,8 @@ interface SourceRecord {
   /** The name used for connections that receive the source without subscribing. */
   readonly name: string;
   readonly published: History<object>;
+  /** Every generated message, gap-lost ones included: what the history routes serve. */
+  readonly generated: History<object>;
   last: object | undefined;
 }
 
@@ -59,7 +61,8 @@ export class Publisher {
       throw new TypeError(`Expected one of the configured topics (${known}), got ${JSON.stringify(topic)}.`);
     }
     if (!this.#sources.has(source)) {
-      this.#sources.set(source, { name: topic, published: new History(this.#host.options.historyLimit), last: undefined });
+      const { historyLimit } = this.#host.options;
+      this.#sources.set(source, { name: topic, published: new History(historyLimit), generated: new History(historyLimit), last: undefined });
     }
     return source;
   }
@@ -73,6 +76,15 @@ export class Publisher {
   published(topic: string): readonly object[] {
     const record = this.#sources.get(this.#host.dialect.sourceOf(topic));
     return record ? [...record.published.items] : [];
+  }
+
+  /**
+   * Every generated message of a topic, oldest first, gap-lost ones included (an exchange's
+   * history has what its socket lost); undefined for a topic that never existed. About the newest
+   * `historyLimit` are kept. The history routes read it.
+   */
+  history(topic: string): readonly object[] | undefined {
+    return this.#sources.get(this.#host.dialect.sourceOf(topic))?.generated.items;
   }
 
   /** How many messages a source ever published. */
@@ -161,13 +173,17 @@ export class Publisher {
   #emit(source: string, override?: unknown): object {
     const { dialect, faults } = this.#host;
     const now = Date.now();
-    // A gap loses messages upstream: they advance the sequence (and the book) but never leave.
-    for (let skip = faults.takeGap(source); skip > 0; skip -= 1) dialect.next(source, now);
-    const payload = dialect.next(source, now, override);
     const record = this.#sources.get(source);
+    // A gap loses messages upstream: they advance the sequence (and the book) but never leave.
+    for (let skip = faults.takeGap(source); skip > 0; skip -= 1) {
+      const lost = dialect.next(source, now);
+      record?.generated.push(lost);
+    }
+    const payload = dialect.next(source, now, override);
     if (record) {
       record.last = payload;
       record.published.push(payload);
+      record.generated.push(payload);
     }
     this.#deliver(source, payload);
     return payload;
