@@ -1,22 +1,17 @@
 import { systemClock } from './clock.js';
 import { describe, ResilientStreamError } from './errors.js';
-import { MessageIterator } from './message-iterator.js';
+import { MessageIterator, type IteratorHost } from './message-iterator.js';
 import { DialBudget } from './pool/dial-budget.js';
 import { Placement } from './pool/placement.js';
 import { PoolEmitter } from './pool/pool-emitter.js';
+import { memberOptions, poolSettings, topicList, type StreamPoolOptions } from './pool/pool-options.js';
 import { ResilientStream } from './resilient-stream.js';
 import { DEFAULTS } from './resolve-options.js';
 import type { ResilientStreamEvents, StreamHealth } from './events.js';
 import type { AttemptContext, ResilientStreamOptions } from './options.js';
 import type { StreamState } from './state.js';
 
-/** Options of `new StreamPool(options)`: a stream's options, shared by every member, plus the sharding rules. */
-export interface StreamPoolOptions<In = unknown, Out = unknown> extends ResilientStreamOptions<In, Out> {
-  /** Most topics one member (one connection) holds; more topics open more members (Binance: 1024). Required, an integer >= 1. */
-  readonly maxTopicsPerConnection: number;
-  /** Dials per second shared by every member, spaced evenly; the first after a quiet period goes at once. @default unlimited */
-  readonly dialsPerSecond?: number;
-}
+export type { StreamPoolOptions } from './pool/pool-options.js';
 
 /** The pool's events: a stream's events, each listener also told the member's index in `pool.streams`. */
 export type StreamPoolEvents<In = unknown, Out = unknown> = {
@@ -34,18 +29,15 @@ export interface StreamPoolHealth {
 }
 
 type EventName = keyof ResilientStreamEvents;
-/** Every event but `message` (which also feeds the iterators). `data` and `rotated` are being added to the core's event map. */
+/** Every event but `message` (which also feeds the iterators). */
 const EVENT_NAMES = ['state', 'open', 'data', 'stale', 'close', 'reconnecting', 'gap', 'resyncing', 'resynced', 'storm', 'stormEnd', 'rotated', 'error'] as const;
-type Listed = (typeof EVENT_NAMES)[number];
-/** The listed names the event map has (a name it lacks is never emitted). Fails to compile when the map gains one not listed. */
-const FORWARDED: [Exclude<EventName, Listed | 'message'>] extends [never] ? ReadonlyArray<Extract<Listed, EventName>> : never =
-  // Keeps every name: listening for an event a member never emits costs nothing. Drop the filter once the map has them all.
-  EVENT_NAMES.filter((_name): _name is Extract<Listed, EventName> => true);
+/** The same list, checked: fails to compile when the event map gains an event not listed. */
+const FORWARDED: [Exclude<EventName, (typeof EVENT_NAMES)[number] | 'message'>] extends [never] ? readonly EventName[] : never = EVENT_NAMES;
 
 /** How worrying each member state is; the pool shows its most worrying member's. */
 const RANK: Readonly<Record<StreamState, number>> = { failed: 0, closed: 0, reconnecting: 1, idle: 2, connecting: 2, resyncing: 3, open: 4 };
-/** Rotation windows of members opened together stay apart for this many members, then repeat. */
-const ROTATION_SLOTS = 7;
+/** The pause held by `pause()` (iterators hold their own). */
+const USER_PAUSE = Object.freeze({});
 
 /**
  * Many topics over several connections: each member is a `ResilientStream` holding at most
@@ -62,6 +54,14 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
   readonly #detach = new Map<ResilientStream<In, Out>, () => void>();
   readonly #retiring = new Set<Promise<void>>();
   #iterators: Set<MessageIterator<In>> | undefined;
+  /** Who holds a pause: the user (`pause()`) or an iterator whose buffer is full; non-empty while paused. */
+  readonly #pausedBy = new Set<object>();
+  /** What the pool's iterators report to: a full one pauses every member, a drained one resumes them. */
+  readonly #iteratorHost: IteratorHost<In> = {
+    full: (iterator) => this.#hold(iterator, true),
+    drained: (iterator) => this.#hold(iterator, false),
+    returned: (iterator) => void this.#iterators?.delete(iterator),
+  };
   #created = 0;
   #started = false;
   #closing: Promise<void> | undefined;
@@ -71,15 +71,7 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
   /** @throws ResilientStreamError RS_INVALID_OPTIONS naming the field and the value. */
   constructor(options: StreamPoolOptions<In, Out>) {
     super();
-    if (typeof options !== 'object' || options === null) invalid('options', 'an object', options);
-    const { maxTopicsPerConnection, dialsPerSecond, topics, signal, ...shared } = options;
-    if (!Number.isInteger(maxTopicsPerConnection) || maxTopicsPerConnection < 1) invalid('maxTopicsPerConnection', 'an integer >= 1', maxTopicsPerConnection);
-    const rateOk = dialsPerSecond === undefined || (typeof dialsPerSecond === 'number' && Number.isFinite(dialsPerSecond) && dialsPerSecond > 0);
-    if (!rateOk) invalid('dialsPerSecond', 'a finite number > 0', dialsPerSecond);
-    if (topics !== undefined && (!Array.isArray(topics) || topics.some((topic) => typeof topic !== 'string' || topic === ''))) {
-      invalid('topics', 'an array of non-empty strings', topics);
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', signal);
+    const { maxTopicsPerConnection, dialsPerSecond, topics, signal, shared } = poolSettings(options);
     this.#url = shared.url;
     this.#signal = signal;
     // Every member dials through the budget: the core awaits a url function before each dial.
@@ -87,7 +79,7 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
     this.#placement = new Placement(maxTopicsPerConnection);
     this.#grow(); // the first member checks every shared option, so bad ones throw here
     this.#budget = dialsPerSecond === undefined ? undefined : new DialBudget(dialsPerSecond, shared.clock ?? systemClock);
-    this.#place(topics ?? []);
+    this.#place(topics);
     if (signal !== undefined) this.#watchAbortSignal(signal);
   }
 
@@ -136,15 +128,30 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
     return accepted;
   }
 
+  /** Backpressure for every member (see `ResilientStream.pause()`); members added meanwhile start paused. Idempotent. */
+  pause(): void {
+    this.#hold(USER_PAUSE, true);
+  }
+
+  /** Undoes `pause()`; members stay paused while a pool iterator's buffer is full. */
+  resume(): void {
+    this.#hold(USER_PAUSE, false);
+  }
+
+  /** True while paused by `pause()` or by a pool iterator whose buffer is full. */
+  get isPaused(): boolean {
+    return this.#pausedBy.size > 0;
+  }
+
   /** Adds topics: each goes to the first member with room, or to a new member when all are full. No-op after close(). */
   subscribe(topics: string | string[]): void {
-    const list = normaliseTopics(topics, 'subscribe');
+    const list = topicList(topics, 'subscribe');
     if (this.#closing === undefined) this.#place(list);
   }
 
   /** Removes topics from the members holding them; a member left with none is closed, unless it is the last. */
   unsubscribe(topics: string | string[]): void {
-    const list = normaliseTopics(topics, 'unsubscribe');
+    const list = topicList(topics, 'unsubscribe');
     if (this.#closing !== undefined) return;
     for (const [member, taken] of this.#placement.release(list)) member.unsubscribe(taken);
     this.#retireEmptied();
@@ -167,8 +174,8 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
 
   /** Every member's messages, until the pool closes. Each iterator has its own bounded buffer. */
   [Symbol.asyncIterator](): AsyncIterator<In> {
-    const size = this.#shared.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize;
-    const iterator = new MessageIterator<In>(size, (it) => this.#iterators?.delete(it));
+    const { iteratorBufferSize = DEFAULTS.iteratorBufferSize, iteratorOverflow = DEFAULTS.iteratorOverflow } = this.#shared;
+    const iterator = new MessageIterator<In>(iteratorBufferSize, iteratorOverflow, this.#iteratorHost);
     if (this.#closing !== undefined) iterator.end();
     else (this.#iterators ??= new Set()).add(iterator);
     return iterator;
@@ -196,23 +203,24 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
   }
 
   #grow(): ResilientStream<In, Out> {
-    const member = new ResilientStream<In, Out>(this.#optionsFor(this.#created));
+    const member = new ResilientStream<In, Out>(memberOptions(this.#shared, this.#created));
     this.#created++;
     this.#placement.add(member);
     this.#attach(member);
+    if (this.isPaused) member.pause();
     return member;
   }
 
-  /**
-   * Members rotate at staggered ages: member k gets `maxAgeMs × 0.9^(k mod 7)`. The core draws each
-   * connection's rotation point in [0.9, 1] × maxAgeMs, so members opened together rotate in
-   * disjoint windows. Members opened at other times can still meet; only a core hook can promise not.
-   */
-  #optionsFor(ordinal: number): ResilientStreamOptions<In, Out> {
-    const rotate = this.#shared.rotate;
-    if (rotate === undefined || rotate === false || typeof rotate.maxAgeMs !== 'number' || !Number.isFinite(rotate.maxAgeMs)) return this.#shared;
-    const maxAgeMs = Math.round(rotate.maxAgeMs * 0.9 ** (ordinal % ROTATION_SLOTS));
-    return { ...this.#shared, rotate: { ...rotate, maxAgeMs } };
+  /** Adds or removes one reason to be paused; the members follow the first and the last. */
+  #hold(holder: object, isPausing: boolean): void {
+    const wasPaused = this.isPaused;
+    if (isPausing) this.#pausedBy.add(holder);
+    else this.#pausedBy.delete(holder);
+    if (wasPaused === this.isPaused) return;
+    for (const member of this.#placement.members) {
+      if (wasPaused) member.resume();
+      else member.pause();
+    }
   }
 
   /** Forwards the member's events with its index at the time of the event (none once it is retired). */
@@ -277,18 +285,4 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
     this.#onAbortSignal = () => void this.close();
     signal.addEventListener('abort', this.#onAbortSignal, { once: true });
   }
-}
-
-/** Accepts one topic or a list; rejects empty or non-string topics (same message as a stream's). */
-function normaliseTopics(topics: string | string[], method: string): string[] {
-  const list = typeof topics === 'string' ? [topics] : topics;
-  if (!Array.isArray(list) || list.some((topic) => typeof topic !== 'string' || topic === '')) {
-    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected ${method}() to get a non-empty string or an array of them, got ${JSON.stringify(topics)}.`);
-  }
-  return list;
-}
-
-function invalid(field: string, expected: string, got: unknown): never {
-  const shown = typeof got === 'string' || Array.isArray(got) ? JSON.stringify(got) : typeof got === 'function' ? 'a function' : String(got);
-  throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected \`${field}\` to be ${expected}, got ${shown}.`);
 }

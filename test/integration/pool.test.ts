@@ -279,6 +279,36 @@ describe('StreamPool state', () => {
   });
 });
 
+describe('StreamPool backpressure', () => {
+  it('pause() pauses every member, also one added while paused; resume() undoes it', async () => {
+    const feed = await openFeed();
+    const pool = openPool(feed, { topics: ['a', 'b'], maxTopicsPerConnection: 1 });
+    pool.start();
+    await until(() => pool.state === 'open', 'the pool is open');
+    pool.pause();
+    pool.subscribe('c');
+    expect(pool.streams.map((member) => member.isPaused)).toEqual([true, true, true]);
+    pool.resume();
+    expect(pool.isPaused).toBe(false);
+    expect(pool.streams.map((member) => member.isPaused)).toEqual([false, false, false]);
+  });
+
+  it('a pool iterator that falls iteratorBufferSize behind pauses every member until it catches up', async () => {
+    const feed = await openFeed();
+    const pool = openPool(feed, { topics: ['a', 'b'], maxTopicsPerConnection: 1, iteratorBufferSize: 4 });
+    pool.start();
+    await until(() => pool.state === 'open', 'the pool is open');
+    const iterator = pool[Symbol.asyncIterator]();
+    for (let i = 0; i < 4; i++) feed.publish(i % 2 === 0 ? 'a' : 'b');
+    await until(() => pool.isPaused, 'the full iterator paused the pool');
+    expect(pool.streams.every((member) => member.isPaused)).toBe(true);
+    for (let i = 0; i < 3; i++) await iterator.next();
+    expect(pool.isPaused).toBe(false);
+    expect(pool.streams.some((member) => member.isPaused)).toBe(false);
+    await iterator.return!();
+  });
+});
+
 describe('StreamPool options', () => {
   const url = 'ws://127.0.0.1:1';
   it.each([
