@@ -328,7 +328,7 @@ export class Resyncer<In> {
       if (failures.count >= MAX_TOPIC_FAILURES) return outcome;
       const delayMs = topicRetryDelayMs(failures.count);
       this.#callbacks.emit('error', new ResilientStreamError('RS_RESYNC',
-        `${outcome.error.message} (topic ${JSON.stringify(hold.key)}, failure ${failures.count} of ${MAX_TOPIC_FAILURES}; retrying in ${delayMs} ms)`,
+        `The ${name} of topic ${JSON.stringify(hold.key)} failed (${failures.count} of ${MAX_TOPIC_FAILURES}); retrying in ${delayMs} ms: ${outcome.error.message}`,
         { cause: outcome.error }));
       if (!this.#isLive(hold)) return undefined;
       await hold.wait(delayMs);
@@ -353,7 +353,7 @@ export class Resyncer<In> {
       if (outcome === undefined) return;
       if (!outcome.ok) {
         return this.#callbacks.recycle(new ResilientStreamError('RS_RESYNC',
-          `${outcome.error.message} (topic ${JSON.stringify(hold.key)}, failure ${failures.count} of ${MAX_TOPIC_FAILURES}; reconnecting)`, { cause: outcome.error }));
+          `The resync of topic ${JSON.stringify(hold.key)} failed ${MAX_TOPIC_FAILURES} times; reconnecting: ${outcome.error.message}`, { cause: outcome.error }));
       }
       const applied = this.#applyTopic(hold, outcome.value);
       if (applied === undefined) continue;
@@ -409,7 +409,7 @@ export class Resyncer<In> {
     if (outcome === undefined) return;
     if (!outcome.ok) {
       this.#callbacks.emit('error', new ResilientStreamError('RS_RESYNC',
-        `${outcome.error.message} (topic ${JSON.stringify(hold.key)}, failure ${failures.count} of ${MAX_TOPIC_FAILURES}; delivering the held messages with ${before - after - 1} missing)`,
+        `The backfill of topic ${JSON.stringify(hold.key)} failed ${MAX_TOPIC_FAILURES} times; delivering the held messages with ${before - after - 1} missing: ${outcome.error.message}`,
         { cause: outcome.error }));
       if (!this.#isLive(hold)) return;
     }
