@@ -152,7 +152,7 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
     expect(code, stderr).toBe(0);
 
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { received: number; written: number; unwritten: number; sink: { written: number } };
-    expect(result.received).toBeGreaterThan(200);
+    expect(result.received).toBeGreaterThan(50);
     expect(result).toMatchObject({ written: result.received, unwritten: 0, sink: { written: result.received } });
     const entries = await client.xRange(key, '-', '+');
     expect(entries).toHaveLength(result.received);
