@@ -64,6 +64,11 @@ export class Resyncer<In> {
     this.#callbacks = callbacks;
   }
 
+  /** The last delivered sequence number on tracker `key` (`''` without `topicOf`), or undefined. Rotation proves overlap with it. */
+  lastSequence(key: string): number | undefined {
+    return this.#tracker.last(key);
+  }
+
   /** Counters for health(): `missing` counts sequence numbers skipped or left unfilled by a backfill. */
   counts(): { duplicates: number; gaps: number; resyncs: number; missing: number } {
     return { duplicates: this.#tracker.duplicates, gaps: this.#tracker.gaps, resyncs: this.#resyncs, missing: this.#missing };
