@@ -309,6 +309,45 @@ describe('StreamPool backpressure', () => {
   });
 });
 
+describe('StreamPool under a venue message rate', () => {
+  const topics = Array.from({ length: 300 }, (_, i) => `t${i}`);
+
+  /** Close codes the server sent or saw, as its `disconnect` events report them. */
+  function closeCodes(feed: FeedServer): number[] {
+    const codes: number[] = [];
+    feed.on('disconnect', ({ code }) => codes.push(code));
+    return codes;
+  }
+
+  it('a 300-topic resubscribe against a server limited to 5 messages per second is never closed', async () => {
+    const feed = await openFeed({ limits: { inboundMessagesPerSecond: 5 } });
+    const codes = closeCodes(feed);
+    // Two members (200 + 100 topics), 30 topics per subscribe message: 7 and 4 messages per member.
+    // Paced under the limit (4/s): at exactly 5/s any arrival jitter leaves a gap under 200 ms.
+    const pool = openPool(feed, { topics, maxTopicsPerConnection: 200, maxTopicsPerMessage: 30, rateLimit: { messagesPerSecond: 4 } });
+    pool.start();
+    await until(() => pool.state === 'open' && feed.subscriptions().length === 300, 'all 300 topics are subscribed', 8_000);
+
+    feed.clearRecords();
+    await feed.faults.stop({ restartAfterMs: 100 });
+    await until(() => feed.connectionCount === 2 && feed.subscriptions().length === 300 && pool.state === 'open', 'all 300 topics are subscribed again', 8_000);
+
+    expect(codes).not.toContain(1008);
+    expect(sentOps(feed).filter((op) => op.op === 'subscribe')).toHaveLength(11);
+    expect(pool.errors.filter((error) => (error as ResilientStreamError).closeCode === 1008)).toEqual([]);
+  });
+
+  it('the control: without rateLimit the same resubscribe is closed 1008 "Too many requests"', async () => {
+    const feed = await openFeed({ limits: { inboundMessagesPerSecond: 5 } });
+    const codes = closeCodes(feed);
+    const pool = openPool(feed, { topics, maxTopicsPerConnection: 200, maxTopicsPerMessage: 30 });
+    pool.start();
+    await until(() => codes.includes(1008), 'the server closed a member 1008');
+    // Binance's 1008 is fatal by default (shouldReconnect), so that member stops: the pool is failed.
+    await until(() => pool.state === 'failed', 'the pool reports the failed member');
+  });
+});
+
 describe('StreamPool options', () => {
   const url = 'ws://127.0.0.1:1';
   it.each([
@@ -330,5 +369,4 @@ describe('StreamPool options', () => {
     expect(thrown).toMatchObject({ code: 'RS_INVALID_OPTIONS', message });
   });
 
-  it.todo('a 300-topic resubscribe against a server limited to 5 messages per second is never closed (needs the core rateLimit and maxTopicsPerMessage)');
 });
