@@ -9,7 +9,7 @@ export interface StatusFigures {
 /** One line: state, messages/s, last-message age, reconnects, gaps (and paused or storm when so). */
 export function formatStatus({ health, messagesPerSecond }: StatusFigures): string {
   const age = health.lastMessageAgeMs === null ? '-' : `${(health.lastMessageAgeMs / 1000).toFixed(1)}s`;
-  const flags = [health.storm ? ' STORM' : '', 'paused' in health && health.paused === true ? ' paused' : ''].join('');
+  const flags = [health.storm ? ' STORM' : '', health.paused ? ' paused' : ''].join('');
   return `${health.state}${flags} | ${messagesPerSecond.toFixed(0)} msg/s | last ${age} ago | reconnects ${health.reconnects} | gaps ${health.gaps}`;
 }
 

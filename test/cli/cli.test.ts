@@ -187,6 +187,8 @@ describe('the status line', () => {
       '\r\x1b[2Kopen | 50 msg/s | last 1.2s ago | reconnects 2 | gaps 1',
       '\r\x1b[2K',
     ]);
+    expect(formatStatus({ health: { ...health, state: 'reconnecting', storm: true, paused: true, lastMessageAgeMs: null }, messagesPerSecond: 0 }))
+      .toBe('reconnecting STORM paused | 0 msg/s | last - ago | reconnects 2 | gaps 1');
   });
 });
 
