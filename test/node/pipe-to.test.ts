@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ndjsonFileSink, pipeTo, PipeWriteError, type Sink } from '../../src/node/index.js';
 import { sleep } from '../helpers/events.js';
 
@@ -75,6 +75,10 @@ describe('pipeTo with a stand-in stream', () => {
   });
 
   it('retries a failing sink with backoff, reports each failure to onError, and never rejects', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    onTestFinished(() => void process.off('unhandledRejection', onUnhandled));
     const source = new FakeSource();
     const sink = new RecordingSink();
     sink.failNext = 3;
@@ -88,6 +92,8 @@ describe('pipeTo with a stand-in stream', () => {
     expect(errors.map((error) => [error.code, error.attempt, error.batchSize])).toEqual([['RS_SINK_WRITE', 1, 2], ['RS_SINK_WRITE', 2, 2], ['RS_SINK_WRITE', 3, 2]]);
     expect(errors[0]!.message).toMatch(/^Sink write of 2 message\(s\) failed \(attempt 1\): sink down; retrying in \d+ ms\.$/);
     expect((errors[0]!.cause as Error).message).toBe('sink down');
+    await sleep(10);
+    expect(unhandled).toEqual([]);
   });
 
   it('a throwing onError and a sink that throws synchronously do not stop the pipe', async () => {
