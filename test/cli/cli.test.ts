@@ -79,6 +79,18 @@ describe('resilient-stream (the CLI, as a child process against the fault server
     expect(output.at(-1)).toMatchObject({ type: 'state', to: 'closed' });
   });
 
+  it('tail without --json prints the messages as JSON lines on stdout and the events as # lines on stderr', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const run = start('tail', feed.url, '--subscribe', SUBSCRIBE_A, '--count', '3');
+    expect(await run.exited).toBe(0);
+    const printed = lines(run.stdout);
+    expect(printed).toHaveLength(3);
+    expect(printed[0]).toMatchObject({ op: 'subscribed', topics: ['a'] });
+    expect(printed.slice(1).map((m) => m.seq)).toEqual([1, 2]);
+    expect(run.stderr).toMatch(/^# open \{"attempt":0,"isReconnect":false,"url":"ws:\/\/127\.0\.0\.1:\d+\/"\}$/m);
+    expect(run.stderr).not.toContain('\x1b'); // no status line when stderr is not a terminal
+  });
+
   it('tail --venue binance --topics BTCUSDT uses the preset (subscribe, data rules) against the binance dialect', async () => {
     const feed = await openFeed({ dialect: 'binance', messagesPerSecond: 50 });
     const run = start('tail', `${feed.url}/ws`, '--venue', 'binance', '--topics', 'BTCUSDT', '--json', '--count', '4');

@@ -54,6 +54,18 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
     expect(written.at(-1)).toBe('900-0');
   });
 
+  it('idOf gives whole entry ids with the same duplicate rule; a malformed id is a write error naming it', async () => {
+    const key = freshKey();
+    const sink = redisStreamsSink<{ ts: number; n: number }>({ client, key, idOf: (m) => `${m.ts}-${m.n}` });
+    await sink.write([{ ts: 1_700_000_000_000, n: 0 }, { ts: 1_700_000_000_000, n: 1 }, { ts: 1_700_000_000_001, n: 0 }]);
+    await sink.write([{ ts: 1_700_000_000_000, n: 1 }, { ts: 1_700_000_000_002, n: 0 }]);
+    expect(await ids(key)).toEqual(['1700000000000-0', '1700000000000-1', '1700000000001-0', '1700000000002-0']);
+    expect(sink.stats).toEqual({ written: 4, duplicates: 1, skipped: 0 });
+    const bad = redisStreamsSink<string>({ client, key, idOf: (m) => m });
+    await expect(bad.write(['12:00'])).rejects.toThrow('Expected idOf() to give an entry id like "1700000000000-0", got "12:00".');
+    expect(() => redisStreamsSink({ client, key: '' })).toThrow('Expected `key` to be a non-empty string or a function, got "".');
+  });
+
   it('without a sequence it adds entries with * ids, and a sink with a given client leaves that client open', async () => {
     const key = freshKey();
     const sink = redisStreamsSink<number>({ client, key, maxLen: false });
