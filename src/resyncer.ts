@@ -155,12 +155,12 @@ export class Resyncer<In> {
     const perTopic = this.#options.topicOf !== undefined;
     this.#callbacks.emit('gap', perTopic ? { expected, received: first, topic: key } : { expected, received: first });
     const action = this.#actionFor(perTopic ? key : undefined);
-    // A `gap` or `error` listener may have replaced the socket: nothing of this one moves any more.
-    if (!this.#callbacks.isCurrent(generation)) return;
     if (action === 'skip') {
       this.#missing += first - expected;
       return this.#callbacks.deliver(item.message, item.topic, item.isData);
     }
+    // A `gap` or `error` listener may have replaced the socket: nothing of this one is held or repaired.
+    if (!this.#callbacks.isCurrent(generation)) return;
     // Undo the jump: the snapshot or the backfill decides where this message stands.
     this.#tracker.set(key, expected - 1);
     if (action === 'resync' && !perTopic) {

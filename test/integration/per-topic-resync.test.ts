@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { ResyncContext } from '../../src/index.js';
 import { EventRecorder, sleep, waitForEvent } from '../helpers/events.js';
@@ -13,12 +14,13 @@ const SNAPSHOT_MS = 300;
 
 /**
  * Unaffected topics may not wait longer than two intervals plus this, beyond any pause of the feed
- * itself. Server and client share one event loop here and the 2-core machine runs other test
- * files at once, so the feed's setInterval sometimes fires late (its own `ts` stamps show it: up
- * to ~80 ms under load). A pause the feed's stamps also show is excused; what the client adds on
- * top must stay under 2 × 20 ms + 25 ms, where a topic held for the 300 ms snapshot would add
- * ~280 ms. 25 ms covers a busy loop between the frame's arrival and its delivery (p99 of the
- * measured delivery latency without any resync).
+ * itself and any stall of the event loop. Server and client share one event loop here and the
+ * 2-core machine runs other test files at once: the feed's setInterval fires late (its `ts` stamps
+ * show it, so such a pause is excused), and the whole loop sometimes stalls (up to ~130 ms
+ * measured with the property tests running alongside; `monitorEventLoopDelay` sees it, so it is
+ * excused too). What is left is what the stream adds: it must stay under 2 × 20 ms + 25 ms, where
+ * a topic held for the 300 ms snapshot adds ~280 ms (the test checks the gapped topics do show
+ * that pause, so the measure can tell). 25 ms covers a timer tick and the loop's own resolution.
  */
 const SCHEDULING_ALLOWANCE_MS = 25;
 
@@ -74,6 +76,8 @@ describe('a gap on one topic among twenty', () => {
     await subscribed(feed, TOPICS);
     await sleep(300);
     const recorder = new EventRecorder(stream, ['state', 'gap', 'resyncing', 'resynced', 'close']);
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const from = Date.now();
     for (const topic of GAPPED) feed.faults.gap(3, topic);
     await sleep(150);
@@ -84,6 +88,8 @@ describe('a gap on one topic among twenty', () => {
     while (recorder.of('resynced').length < GAPPED.length) await waitForEvent(stream, 'resynced', undefined, 2_000);
     await sleep(300);
     const to = Date.now();
+    loopDelay.disable();
+    const loopStallMs = loopDelay.max / 1e6;
     const story = [...recorder.story];
     await stream.close();
 
@@ -115,10 +121,15 @@ describe('a gap on one topic among twenty', () => {
     const baseline = interArrivals(arrivals, unaffected, from - 300, from);
     const latency = unaffected.flatMap((t) => arrivals.get(t)!.filter((a) => a.at >= from && a.at <= to).map((a) => a.at - a.ts)).sort((a, b) => a - b);
     const summary = (values: number[]) => ({ median: quantile(values, 0.5), p99: quantile(values, 0.99), max: values.at(-1)! });
+    // From two intervals before the gaps: the last message before the hold may precede `from`.
+    const held = interArrivals(arrivals, GAPPED, from - 2 * INTERVAL_MS, to);
     console.log(`unaffected topics, inter-arrival ms: without resync ${JSON.stringify(summary(baseline.gaps))}, ` +
       `during 3 per-topic resyncs ${JSON.stringify(summary(during.gaps))} (${during.gaps.length} gaps), ` +
-      `worst excess over the feed's own spacing ${during.worstExcess.toFixed(1)}; delivery latency ms ${JSON.stringify(summary(latency))}`);
-    expect(during.worstExcess).toBeLessThanOrEqual(INTERVAL_MS + SCHEDULING_ALLOWANCE_MS);
+      `worst excess over the feed's own spacing ${during.worstExcess.toFixed(1)}, event-loop stall max ${loopStallMs.toFixed(1)}; ` +
+      `delivery latency ms ${JSON.stringify(summary(latency))}; gapped topics' longest pause ${held.gaps.at(-1)!.toFixed(0)}`);
+    // The control: the measure sees the hold where there is one.
+    expect(held.gaps.at(-1)!).toBeGreaterThanOrEqual(SNAPSHOT_MS - 50);
+    expect(during.worstExcess).toBeLessThanOrEqual(INTERVAL_MS + SCHEDULING_ALLOWANCE_MS + loopStallMs);
   });
 });
 
