@@ -12,11 +12,9 @@ const NORMAL_CLOSES = new Set([1000, 1001]);
 
 /** What a connection reports to the stream that owns it. */
 export interface ConnectionHost {
-  /** The generation of the stream's current connection; any other generation is ignored. */
-  readonly generation: number;
+  /** True while `connection` is one the stream still listens to (its current socket, or a rotation's replacement). */
+  owns(connection: Connection): boolean;
   opened(connection: Connection): void;
-  /** Where inbound frames go (the hot path). */
-  readonly inbound: FrameReceiver;
   /** A protocol ping or pong frame arrived. */
   controlFrame(): void;
   /** A protocol ping to answer ourselves (auto-pong is off under `rateLimit.countControlFrames`). */
@@ -32,14 +30,13 @@ type DialOptions = Pick<ResolvedOptions<unknown, unknown>, 'url' | 'protocols' |
 /**
  * One dial and, if it opens, one socket: resolves and checks the url, enforces the connect
  * deadline until the stream marks it live (dial, handshake and subscribe hook), turns the
- * platform's failures into typed ends with redacted urls, and falls silent for good when disposed. The stream makes a new one, with a new generation number, for every attempt.
+ * platform's failures into typed ends with redacted urls, and falls silent for good when disposed. The stream makes a new one for every dial; once the stream stops owning it, it can never speak again.
  *
  * It is its transport's handler object itself (no closure per handler: idle streams are many);
  * frames skip it and go straight to the inbound pipeline. Disposing the transport swaps both for
  * no-ops, so a replaced socket cannot speak.
  */
 export class Connection implements TransportHandlers {
-  readonly generation: number;
   readonly attempt: number;
   /** False only for the first dial after `start()`. */
   readonly isReconnect: boolean;
@@ -61,9 +58,13 @@ export class Connection implements TransportHandlers {
   #rejection: { status: number; retryAfterMs: number | undefined } | undefined;
   /** A protocol error ws reported before closing; explains the close that follows. */
   #socketError: Error | undefined;
+  #retireTimer: unknown;
 
-  constructor(generation: number, attempt: number, isReconnect: boolean, options: DialOptions, host: ConnectionHost) {
-    this.generation = generation;
+  readonly #receiver: FrameReceiver;
+
+  /** @param receiver - where inbound frames go (the hot path): the stream's inbound pipeline, or a rotation's. */
+  constructor(attempt: number, isReconnect: boolean, options: DialOptions, host: ConnectionHost, receiver: FrameReceiver) {
+    this.#receiver = receiver;
     this.attempt = attempt;
     this.isReconnect = isReconnect;
     this.#options = options;
@@ -93,9 +94,24 @@ export class Connection implements TransportHandlers {
     this.liveAt = this.#options.clock.now();
   }
 
+  /**
+   * A rotation's replacement took over: this socket falls silent at once and closes politely
+   * (1000); `onGone` runs after `closeTimeoutMs`, when the owner disposes it for good.
+   */
+  retire(closeTimeoutMs: number, onGone: () => void): void {
+    this.#clearConnectTimer();
+    this.#transport?.retire(1000, 'rotated');
+    this.#retireTimer = this.#options.clock.setTimeout(() => {
+      this.#retireTimer = undefined;
+      onGone();
+    }, closeTimeoutMs);
+  }
+
   /** Stops the deadline, aborts the signal and cuts the socket. Called only by the stream's teardown. */
   dispose(reason: unknown): void {
     this.#clearConnectTimer();
+    if (this.#retireTimer !== undefined) this.#options.clock.clearTimeout(this.#retireTimer);
+    this.#retireTimer = undefined;
     this.#abort?.abort(reason);
     this.#transport?.dispose();
   }
@@ -106,7 +122,7 @@ export class Connection implements TransportHandlers {
   }
 
   get #isCurrent(): boolean {
-    return this.generation === this.#host.generation;
+    return this.#host.owns(this);
   }
 
   async #dial(): Promise<void> {
@@ -130,7 +146,7 @@ export class Connection implements TransportHandlers {
       // Venues that count pongs toward their rate limit: the stream answers pings itself, paced.
       if (rateLimit !== false && rateLimit.countControlFrames) wsOptions.autoPong = false;
       // Frames go straight to the inbound pipeline; a disposed transport drops them, so a replaced socket cannot speak.
-      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, wsOptions, this, this.#host.inbound, iteratorBufferSize);
+      this.#transport = new Transport(this.#rawUrl, protocols, WebSocket, wsOptions, this, this.#receiver, iteratorBufferSize);
       if (this.#host.isPaused) this.#transport.pause();
     } catch (cause) {
       if (!this.#isCurrent) return;

@@ -5,15 +5,19 @@ export type { ErrorCode, ErrorDetails } from './errors.js';
 export { DEFAULTS } from './resolve-options.js';
 export { TRANSITIONS } from './state.js';
 export type { StreamState } from './state.js';
+export type { WaitForOptions } from './promises.js';
 export { backoffCap, backoffDelay } from './backoff.js';
 export type { BackoffPolicy, Jitter } from './backoff.js';
 export { redactUrl } from './redact.js';
 export type {
   AdaptiveStaleness,
   AttemptContext,
+  BackfillContext,
   BackoffOptions,
   Clock,
+  GapAction,
   HeartbeatOptions,
+  Logger,
   RateLimitOptions,
   ResilientStreamOptions,
   ResyncContext,
@@ -33,6 +37,7 @@ export type {
   GapEvent,
   OpenEvent,
   ReconnectingEvent,
+  RotatedEvent,
   ResilientStreamEvents,
   ResyncedEvent,
   ResyncingEvent,

@@ -18,6 +18,8 @@ export interface SubscribeTarget {
   readonly isReconnect: boolean;
   /** False once the socket was replaced: the hook's answer must not be sent then. */
   isCurrent(): boolean;
+  /** Where a failed hook is reported; the stream's socket is recycled when absent. */
+  fail?(error: ResilientStreamError): void;
 }
 
 /** An encoded outbound frame. */
@@ -187,7 +189,9 @@ export class Outbound<Out> {
         this.#writeAll(target.transport, messages);
       } catch (cause) {
         if (!target.isCurrent()) return false;
-        this.#host.recycle(new ResilientStreamError('RS_SUBSCRIBE', `The subscribe hook failed for ${chunk.join(', ')}: ${describe(cause)}`, { cause }));
+        const error = new ResilientStreamError('RS_SUBSCRIBE', `The subscribe hook failed for ${chunk.join(', ')}: ${describe(cause)}`, { cause });
+        if (target.fail !== undefined) target.fail(error);
+        else this.#host.recycle(error);
         return false;
       }
     }

@@ -10,6 +10,9 @@ import { Outbound, type OutboundHost } from './outbound.js';
 import { watchPlatform } from './platform.js';
 import { nextEvent, waitForState, type WaitForOptions } from './promises.js';
 import { Redialer, type RedialHost } from './redialer.js';
+import { Rotation, Rotator, type RotationHost } from './rotation.js';
+import type { OverlapMode } from './overlap.js';
+import { toRange } from './sequence.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
 import { Resyncer, type ResyncCallbacks } from './resyncer.js';
 import { SafeEmitter } from './safe-emitter.js';
@@ -49,7 +52,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   readonly #outbound: Outbound<Out>;
   readonly #storm: StormWatch;
   readonly #redialer: Redialer;
-  readonly #hub: ConnectionHost & IteratorHost<In>;
+  readonly #hub: ConnectionHost & IteratorHost<In> & RotationHost<In, Out> & MessageSink<In>;
   #iterators: Set<MessageIterator<In>> | undefined;
   #state: StreamState = 'idle';
   /** Bumped at every teardown: a connection whose generation is older can never speak again. */
@@ -64,6 +67,10 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #onAbortSignal: (() => void) | undefined;
   /** Non-empty while paused; created on the first pause. */
   #pausedBy: Set<PauseHolder> | undefined;
+  /** Created with the `rotate` option or on the first rotate(). */
+  #rotator: Rotator<In, Out> | undefined;
+  #rotations = 0;
+  readonly #isNotice: ((message: In) => boolean) | undefined;
 
   constructor(options: ResilientStreamOptions<In, Out, Data>) {
     super();
@@ -77,6 +84,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#outbound = new Outbound<Out>(o, hub);
     this.#storm = new StormWatch(o.storm, o.clock, hub);
     this.#redialer = new Redialer(o, this.#storm, hub);
+    this.#isNotice = o.rotate === false ? undefined : o.rotate.isNotice;
     if (o.signal !== undefined) this.#watchAbortSignal(o.signal);
     const logger = pickLogger(o.logger);
     if (logger !== undefined) attachLogger(this, logger);
@@ -88,13 +96,22 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
    * thousand idle streams. Declared inside the class so the stream's state stays private.
    */
   static readonly #Hub = class Hub<In, Out, Data extends In> implements LivenessCallbacks, ConnectionHost, InboundHost, OutboundHost,
-    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost, IteratorHost<In> {
+    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost, IteratorHost<In>, RotationHost<In, Out> {
     readonly #stream: ResilientStream<In, Out, Data>;
     constructor(stream: ResilientStream<In, Out, Data>) {
       this.#stream = stream;
     }
-    get generation(): number { return this.#stream.#generation; }
-    get inbound(): Inbound<In> { return this.#stream.#inbound; }
+    owns(connection: Connection): boolean { return connection === this.#stream.#connection; }
+    get options(): ResolvedOptions<In, Out> { return this.#stream.#options; }
+    get liveness(): LivenessMonitor { return this.#stream.#liveness; }
+    get outbound(): Outbound<Out> { return this.#stream.#outbound; }
+    overlapMode(): OverlapMode<In> { return this.#stream.#overlapMode(); }
+    rotatable(): Connection | undefined {
+      const stream = this.#stream;
+      return stream.#state === 'open' && !stream.#isClosing ? stream.#connection : undefined;
+    }
+    switchTo(rotation: Rotation<In, Out>): void { this.#stream.#switchTo(rotation); }
+    get sink(): MessageSink<In> { return this.#stream.#resyncer ?? this; }
     dial(attempt: number): void { this.#stream.#dial(attempt); }
     opened(connection: Connection): void { void this.#stream.#onOpen(connection); }
     controlFrame(): void { this.#stream.#liveness.frames++; }
@@ -104,7 +121,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     ended(connection: Connection, end: ConnectionEnd): void {
       if (connection === this.#stream.#connection) this.#stream.#teardown(end);
     }
-    deliver(message: In, _topic: string | undefined, isData: boolean): void { this.#stream.#deliver(message, isData); }
+    deliver(message: In, topic: string | undefined, isData: boolean): void { this.#stream.#deliver(message, topic, isData); }
     emit<E extends keyof Events<In, Out>>(event: E, payload: Payload<In, Out, E>): void { this.#stream.emitSafe(event, payload); }
     error(error: ResilientStreamError): void { this.#stream.emitSafe('error', error); }
     recycle(error: ResilientStreamError, code?: number): void { this.#stream.#recycle(error, code); }
@@ -173,6 +190,15 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (this.#isClosing || this.#state === 'idle' || isTerminal(this.#state)) return;
     if (this.#connection === undefined) this.#redialer.skip();
     else this.#teardown({ kind: 'requested', code: RECYCLED, reason, waitMs: 0 });
+  }
+
+  /**
+   * Make-before-break: dials a replacement socket while this one keeps delivering, subscribes it,
+   * and switches delivery once overlap is proven (see `rotate` in docs/options.md). Resolves once
+   * delivery has switched; rejects with RS_ROTATION_FAILED when it fails (the current socket stays).
+   */
+  rotate(): Promise<void> {
+    return this.#ensureRotator().rotate('manual');
   }
 
   /** Closes for good: sends a close frame, waits up to `closeTimeoutMs`, releases everything. Idempotent. */
@@ -247,7 +273,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
       storm: this.#storm.active,
       staleThresholdMs: this.#liveness.staleThresholdMs ?? null,
       paused: this.isPaused,
-      rotations: 0,
+      rotations: this.#rotations,
       connectionAgeMs: this.#connection?.openedAt === undefined ? null : Math.max(0, now - this.#connection.openedAt),
       topics,
     };
@@ -280,7 +306,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   /** One dial for the redialer. A listener of the `connecting` state may end it before it starts. */
   #dial(attempt: number): void {
-    const connection = new Connection(++this.#generation, attempt, this.#dials++ > 0, this.#options, this.#hub);
+    const connection = new Connection(attempt, this.#dials++ > 0, this.#options, this.#hub, this.#inbound);
     this.#connection = connection;
     this.#transition('connecting', connection.isReconnect ? `reconnect attempt ${attempt}` : 'start');
     if (this.#connection === connection) connection.dial();
@@ -291,15 +317,16 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (connection !== this.#connection) return;
     this.#liveness.start();
     for (const topic of this.#topics) this.#liveness.watchTopic(topic);
-    this.#resyncer?.beginHold(connection.generation);
+    this.#resyncer?.beginHold(this.#generation);
     const sent = [...this.#topics];
     if (!(await this.#outbound.subscribe(sent, this.#target(connection), true))) return;
     connection.markLive();
     this.#redialer.live();
+    if (this.#options.rotate !== false) this.#ensureRotator().live(connection);
     this.#reconcileTopics(sent, connection);
     this.#outbound.flush(connection.transport!);
     this.#storm.opened();
-    await this.#resyncer?.afterOpen(connection.generation, connection.isReconnect ? 'reconnect' : 'connect');
+    await this.#resyncer?.afterOpen(this.#generation, connection.isReconnect ? 'reconnect' : 'connect');
     if (connection === this.#connection && this.#state === 'connecting') this.#transition('open', 'subscribed');
   }
 
@@ -311,6 +338,13 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #teardown(end: ConnectionEnd): void {
     const connection = this.#connection;
     if (connection === undefined) return;
+    const rotation = this.#rotator?.current;
+    if (rotation?.isLive === true && isUnrequested(end) && !this.#isClosing) {
+      // The old socket died mid-rotation: the subscribed replacement takes over, still deduplicated.
+      connection.dispose(end.error);
+      return this.#switchTo(rotation, true);
+    }
+    this.#rotator?.abandon('the socket it was replacing ended');
     this.#connection = undefined;
     this.#generation++;
     this.#liveness.stop();
@@ -365,6 +399,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   async #close(code: number, reason: string): Promise<void> {
     this.#isClosing = true;
     this.#redialer.stop();
+    this.#rotator?.stop();
     this.#resyncer?.cancel();
     const connection = this.#connection;
     if (connection?.transport !== undefined && connection.openedAt !== undefined) {
@@ -394,13 +429,85 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     });
   }
 
+  // ── rotation ─────────────────────────────────────────────────────────────────────────────────
+
+  #ensureRotator(): Rotator<In, Out> {
+    return (this.#rotator ??= new Rotator<In, Out>(this.#hub));
+  }
+
+  /** How a replacement proves overlap: by `sequence`, else `dedupeKey`, else its first data message. */
+  #overlapMode(): OverlapMode<In> {
+    const { sequence, topicOf, dedupeKey } = this.#options;
+    const resyncer = this.#resyncer;
+    if (sequence !== undefined && resyncer !== undefined) {
+      return {
+        kind: 'sequence',
+        rangeOf: (message, topic) => {
+          const range = toRange(guard(() => sequence(message)));
+          return range === undefined || range === 'invalid' ? undefined : { key: topicOf === undefined ? '' : topic ?? '', first: range[0], last: range[1] };
+        },
+        lastOf: (key) => resyncer.lastSequence(key),
+      };
+    }
+    if (dedupeKey !== undefined) return { kind: 'key', keyOf: (message) => guard(() => dedupeKey(message)) };
+    return { kind: 'first-data' };
+  }
+
+  /**
+   * Delivery moves to the rotation's replacement: the old socket (unless it already died) retires
+   * with 1000 and says nothing more; what the replacement buffered is replayed through the usual
+   * pipeline, which drops what was delivered already. No `close`, `open` or `reconnecting`.
+   */
+  #switchTo(rotation: Rotation<In, Out>, hasTakenOver = false): void {
+    const previous = this.#connection;
+    const replacement = rotation.replacement;
+    this.#connection = replacement;
+    rotation.dispose(true);
+    if (previous !== undefined) {
+      this.#outbound.release(previous.transport);
+      if (!hasTakenOver) this.#rotator!.retire(previous);
+    }
+    this.#liveness.start();
+    for (const topic of this.#topics) this.#liveness.watchTopic(topic);
+    const duplicatesBefore = this.#resyncer?.counts().duplicates ?? 0;
+    const gapless = rotation.proof.isGapless;
+    const { items, dropped } = rotation.proof.replay();
+    for (const item of items) {
+      if (this.#connection !== replacement) return;
+      this.#hub.sink.deliver(item.message, item.topic, item.isData);
+    }
+    rotation.drainInto(() => this.#switched(rotation, dropped - duplicatesBefore, gapless));
+  }
+
+  /** Delivery fully moved (key mode: after draining): the replacement reads straight into the pipeline. */
+  #switched(rotation: Rotation<In, Out>, dropped: number, gapless: boolean): void {
+    const replacement = rotation.replacement;
+    if (this.#connection !== replacement || replacement.transport === undefined) return;
+    replacement.transport.redirect(this.#inbound);
+    this.#outbound.flush(replacement.transport);
+    this.#rotations++;
+    this.#rotator!.switched(rotation);
+    this.#rotator!.live(replacement);
+    const duplicatesDropped = dropped + rotation.drainDropped + (this.#resyncer?.counts().duplicates ?? 0);
+    const overlapMs = this.#options.clock.now() - rotation.startedAt;
+    // Overlap not proven with `sequence` set: the resync hook rebuilds state on the new socket.
+    if (!gapless && this.#options.sequence !== undefined) void this.#resyncer?.afterOpen(this.#generation, 'reconnect');
+    this.emitSafe('rotated', { reason: rotation.reason, overlapMs, duplicatesDropped, gapless });
+  }
+
+  #isNoticeSafe(message: In): boolean {
+    return guard(() => this.#isNotice!(message)) === true;
+  }
+
   // ── what the modules report ─────────────────────────────────────────────────────────────────
 
   /** Hands a message to listeners and iterators; data messages also to `data` listeners. */
-  #deliver(message: In, isData: boolean): void {
+  #deliver(message: In, topic: string | undefined, isData: boolean): void {
     this.emitSafe('message', message);
     if (isData) this.emitSafe('data', message);
     if (this.#iterators !== undefined) for (const iterator of this.#iterators) iterator.push(message);
+    this.#rotator?.current?.delivered(message, topic);
+    if (this.#isNotice !== undefined && this.#isNoticeSafe(message)) void this.#ensureRotator().rotate('notice').catch(() => {});
   }
 
   /** Adds or removes one reason to be paused; the socket and liveness follow the first and the last. */
@@ -507,6 +614,15 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
         if (o.reconnectOnOnline) this.#redialer.wake();
       },
     });
+  }
+}
+
+/** Calls a user function for a yes/no or a key; a throw counts as "no answer" (the call site reports nothing more). */
+function guard<R>(call: () => R): R | undefined {
+  try {
+    return call();
+  } catch {
+    return undefined;
   }
 }
 

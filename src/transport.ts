@@ -112,6 +112,11 @@ export class Transport {
     }
   }
 
+  /** Sends inbound frames to `receiver` from now on (a rotation's replacement becoming the stream's socket). */
+  redirect(receiver: FrameReceiver): void {
+    if (!this.#disposed) this.#receiver = receiver;
+  }
+
   /** Stops reading: Node's ws pauses the TCP socket; in browsers frames wait in a bounded buffer. */
   pause(): void {
     if (this.#node !== undefined) this.#node.pause();
@@ -145,6 +150,13 @@ export class Transport {
   terminate(): void {
     if (this.#node !== undefined) this.#node.terminate();
     else if (this.#socket.readyState !== 3) this.#socket.close();
+  }
+
+  /** Silences the socket and closes it politely (a rotation retiring it); `dispose()` cuts it later if needed. */
+  retire(code: number, reason: string): void {
+    this.#handlers = SILENT;
+    this.#receiver = DEAF;
+    this.close(code, reason);
   }
 
   /** Silences the socket for good and cuts it. Idempotent. */

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { RotatedEvent } from '../../src/index.js';
+import { sleep, waitForEvent, waitForState } from '../helpers/events.js';
+import { jsonStream, openFeed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
+
+useCleanup();
+
+/** Every delivered seq per topic, and the problems: duplicates and gaps. */
+function deliveryLog() {
+  const last = new Map<string, number>();
+  const problems: string[] = [];
+  let count = 0;
+  const onMessage = (message: FeedMessage): void => {
+    if (message.topic === undefined || message.seq === undefined) return;
+    count++;
+    const previous = last.get(message.topic);
+    if (previous !== undefined && message.seq !== previous + 1) problems.push(`${message.topic}: ${previous} -> ${message.seq}`);
+    last.set(message.topic, message.seq);
+  };
+  return { onMessage, problems, count: () => count };
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+
+const sequenced = {
+  topics: ['a', 'b'],
+  sequence: (message: FeedMessage) => message.seq,
+};
+
+describe('make-before-break rotation', () => {
+  it('20 age rotations at 200 msg/s with sequence: every seq once, in order, gapless, duplicates counted', async () => {
+    const feed = await openFeed({ messagesPerSecond: 100 });
+    const log = deliveryLog();
+    const rotated: RotatedEvent[] = [];
+    const stream = jsonStream(feed, { ...sequenced, rotate: { maxAgeMs: 150, overlapMs: 2_000 } });
+    stream.on('message', log.onMessage);
+    stream.on('rotated', (event) => rotated.push(event));
+    const closes: number[] = [];
+    stream.on('close', (event) => closes.push(event.code));
+    stream.on('reconnecting', () => closes.push(-1));
+    stream.start();
+    await until(() => rotated.length >= 20, 15_000);
+    expect(log.problems).toEqual([]);
+    expect(closes).toEqual([]);
+    expect(rotated.every((event) => event.reason === 'age' && event.gapless)).toBe(true);
+    const dropped = rotated.reduce((sum, event) => sum + event.duplicatesDropped, 0);
+    expect(dropped).toBe(stream.health().duplicates);
+    expect(stream.health()).toMatchObject({ state: 'open', rotations: rotated.length, reconnects: 0 });
+    expect(stream.errors).toEqual([]);
+    // Only one socket is left once the retired ones had closeTimeoutMs to go.
+    await sleep(100);
+    expect(feed.connectionCount).toBeLessThanOrEqual(2);
+  });
+
+  it('with dedupeKey and no sequence: nothing doubled or lost across 10 rotations', async () => {
+    const feed = await openFeed({ messagesPerSecond: 100 });
+    const log = deliveryLog();
+    const rotated: RotatedEvent[] = [];
+    const stream = jsonStream(feed, {
+      topics: ['a', 'b'],
+      dedupeKey: (message) => (message.seq === undefined ? undefined : `${message.topic}:${message.seq}`),
+      rotate: { maxAgeMs: 150, overlapMs: 2_000 },
+    });
+    stream.on('message', log.onMessage);
+    stream.on('rotated', (event) => rotated.push(event));
+    stream.start();
+    await until(() => rotated.length >= 10, 15_000);
+    expect(log.problems).toEqual([]);
+    expect(rotated.every((event) => event.gapless)).toBe(true);
+    expect(stream.errors).toEqual([]);
+  });
+
+  it('a notice rotates at once; without sequence or dedupeKey the switch is not claimed gapless', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const stream = jsonStream(feed, { topics: ['a'], rotate: { isNotice: (message) => message.op === 'shutdown' } }).start();
+    await waitForState(stream, 'open');
+    const rotated = waitForEvent(stream, 'rotated', () => true, 3_000);
+    feed.faults.notice();
+    expect(await rotated).toMatchObject({ reason: 'notice', gapless: false });
+    expect(stream.state).toBe('open');
+  });
+
+  it('rotate() resolves once delivery switched; the retired socket closes with 1000', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const stream = jsonStream(feed, sequenced).start();
+    await waitForState(stream, 'open');
+    const first = feed.connections[0]!;
+    const disconnect = new Promise<number>((resolve) => feed.on('disconnect', (event) => { if (event.connectionId === first.id) resolve(event.code); }));
+    await stream.rotate();
+    expect(stream.health().rotations).toBe(1);
+    expect(await disconnect).toBe(1000);
+  });
+
+  it('after a rotation the new socket is the stream\'s: its loss is a normal close and reconnect', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const stream = jsonStream(feed, sequenced).start();
+    await waitForState(stream, 'open');
+    await stream.rotate();
+    const close = waitForEvent(stream, 'close', () => true, 2_000);
+    const reopened = waitForEvent(stream, 'open', (event) => event.isReconnect, 3_000);
+    feed.faults.drop();
+    expect((await close).willReconnect).toBe(true);
+    await reopened;
+    await waitForState(stream, 'open');
+  });
+
+  it('a refused replacement: rotate() rejects RS_ROTATION_FAILED, an error is emitted, the current socket stays', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const stream = jsonStream(feed, sequenced).start();
+    await waitForState(stream, 'open');
+    feed.faults.rejectHandshakes(503);
+    await expect(stream.rotate()).rejects.toMatchObject({ code: 'RS_ROTATION_FAILED' });
+    expect(stream.errors.map((error) => (error as { code?: string }).code)).toContain('RS_ROTATION_FAILED');
+    expect(stream.state).toBe('open');
+    const message = waitForEvent(stream, 'message', () => true, 1_000);
+    expect(await message).toBeDefined();
+  });
+
+  it('a replacement that never proves overlap within overlapMs fails; an age rotation is retried with backoff', async () => {
+    const feed = await openFeed({ messagesPerSecond: 0 });
+    const stream = jsonStream(feed, { ...sequenced, rotate: { maxAgeMs: 100, overlapMs: 150 }, backoff: { initialDelayMs: 50, maxDelayMs: 50 } }).start();
+    await waitForState(stream, 'open');
+    // Nothing flows, so nothing can prove overlap: the age rotation fails, then is tried again.
+    const failures: string[] = [];
+    stream.on('error', (error) => failures.push(error.code));
+    await until(() => failures.filter((code) => code === 'RS_ROTATION_FAILED').length >= 2, 3_000);
+    expect(stream.state).toBe('open');
+    expect(stream.health().rotations).toBe(0);
+  });
+
+  it('the current socket dying mid-rotation: the subscribed replacement takes over without close or reconnecting', async () => {
+    const feed = await openFeed({ messagesPerSecond: 0 });
+    const stream = jsonStream(feed, { ...sequenced, rotate: { overlapMs: 5_000 } }).start();
+    await waitForState(stream, 'open');
+    const first = feed.connections[0]!;
+    const events: string[] = [];
+    for (const event of ['close', 'reconnecting', 'open'] as const) stream.on(event, () => events.push(event));
+    const rotating = stream.rotate();
+    await until(() => feed.connections.length === 2 && feed.subscriptions().length > 0, 2_000);
+    await sleep(50);
+    feed.faults.drop(first.id);
+    await rotating;
+    expect(events).toEqual([]);
+    expect(stream.state).toBe('open');
+  });
+
+  it('close() mid-rotation closes both sockets and leaves no timer or socket', async () => {
+    const feed = await openFeed({ messagesPerSecond: 0 });
+    const stream = jsonStream(feed, { ...sequenced, rotate: { overlapMs: 5_000 } }).start();
+    await waitForState(stream, 'open');
+    const rotating = stream.rotate();
+    const rejected = expect(rotating).rejects.toMatchObject({ code: 'RS_ROTATION_FAILED' });
+    await until(() => feed.connections.length === 2, 2_000);
+    await stream.close();
+    await rejected;
+    await until(() => feed.connections.length === 0, 2_000);
+  });
+});
