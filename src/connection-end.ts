@@ -1,4 +1,5 @@
-import type { ResilientStreamError } from './errors.js';
+import { describe, ResilientStreamError } from './errors.js';
+import type { ShouldReconnectContext } from './options.js';
 
 /**
  * How a connection ended. Every end goes through the conductor's one teardown path, which reads
@@ -46,4 +47,19 @@ export function describeEnd(end: ConnectionEnd): string {
   if (end.error !== undefined) return end.error.message;
   if (end.kind === 'lost') return `The server closed the connection (code ${end.code ?? 1005}${end.reason ? `, ${end.reason}` : ''}).`;
   return end.reason || end.kind;
+}
+
+/**
+ * `shouldReconnect`'s verdict on an unrequested end: `[refusal]` is the terminal RS_FATAL_CLOSE
+ * when it says no; `[undefined, error]` reports a hook that threw (the stream reconnects anyway).
+ */
+export function refusalOf(end: ConnectionEnd, shouldReconnect: (context: ShouldReconnectContext) => boolean): [ResilientStreamError?, ResilientStreamError?] {
+  try {
+    if (shouldReconnect({ code: end.code, reason: end.reason, status: end.status, error: end.error })) return [];
+  } catch (cause) {
+    return [undefined, new ResilientStreamError('RS_LISTENER', `shouldReconnect threw: ${describe(cause)}; reconnecting anyway.`, { cause, event: 'shouldReconnect' })];
+  }
+  const detail = end.status !== undefined ? `HTTP ${end.status}` : end.code !== undefined ? `close code ${end.code}` : describe(end.error);
+  return [new ResilientStreamError('RS_FATAL_CLOSE', `Not reconnecting after ${detail} (shouldReconnect).`, {
+    cause: end.error, status: end.status, closeCode: end.code, closeReason: end.reason })];
 }

@@ -48,8 +48,8 @@ export class Connection implements TransportHandlers {
   liveAt: number | undefined;
   /** The redacted url, safe for events and errors. */
   url: string | undefined;
-  /** Called once the stream has torn this connection down (close() waits on it). */
-  onEnded: (() => void) | undefined;
+  /** Resolves close()'s wait once the stream has torn this connection down. */
+  #onDisposed: (() => void) | undefined;
   readonly #options: DialOptions;
   readonly #host: ConnectionHost;
   #rawUrl: string | undefined;
@@ -107,8 +107,27 @@ export class Connection implements TransportHandlers {
     }, closeTimeoutMs);
   }
 
+  /**
+   * Sends a close frame and resolves once the stream has torn this connection down (the server's
+   * close arrived), or after `timeoutMs` (then the teardown cuts the socket).
+   */
+  closePolitely(code: number, reason: string, timeoutMs: number): Promise<void> {
+    const { clock } = this.#options;
+    return new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(resolve, timeoutMs);
+      this.#onDisposed = () => {
+        clock.clearTimeout(timer);
+        resolve();
+      };
+      if (this.#transport === undefined) this.#onDisposed();
+      else this.#transport.close(code, reason);
+    });
+  }
+
   /** Stops the deadline, aborts the signal and cuts the socket. Called only by the stream's teardown. */
   dispose(reason: unknown): void {
+    this.#onDisposed?.();
+    this.#onDisposed = undefined;
     this.#clearConnectTimer();
     if (this.#retireTimer !== undefined) this.#options.clock.clearTimeout(this.#retireTimer);
     this.#retireTimer = undefined;

@@ -68,8 +68,12 @@ export interface ResyncedEvent {
   readonly replayed: number;
   /** Held messages dropped because the snapshot already covered them. */
   readonly dropped: number;
-  /** Hook runs it took (more than 1 when a snapshot was older than the held messages). */
+  /** Hook runs it took (more than 1 when a snapshot was older than the held messages, or a per-topic run was retried). */
   readonly attempts: number;
+  /** Messages delivered from the `backfill` answer (0 for a snapshot resync). */
+  readonly backfilled: number;
+  /** Sequence numbers in the gap that nothing supplied; added to `health().missing`. */
+  readonly missing: number;
   /** The topics that were resynced (see {@link ResyncingEvent.topics}). */
   readonly topics: readonly string[];
 }
@@ -99,8 +103,8 @@ export interface StormEndEvent {
 
 /** Payload of `rotated`: delivery switched to a replacement socket without a `close` or `open`. */
 export interface RotatedEvent {
-  /** `age`: `rotate.maxAgeMs`; `notice`: `rotate.isNotice` matched; `manual`: `rotate()`; `takeover`: the old socket died mid-rotation. */
-  readonly reason: 'age' | 'notice' | 'manual' | 'takeover';
+  /** `age`: `rotate.maxAgeMs`; `notice`: `rotate.isNotice` matched; `manual`: `rotate()`. */
+  readonly reason: 'age' | 'notice' | 'manual';
   /** How long both sockets were open, in ms. */
   readonly overlapMs: number;
   /** Messages that arrived on both sockets and were delivered once. */
@@ -153,6 +157,8 @@ export interface StreamHealth {
   readonly duplicates: number;
   readonly gaps: number;
   readonly resyncs: number;
+  /** Sequence numbers known lost for good: gaps answered with `skip` and what backfills could not supply. */
+  readonly missing: number;
   readonly storm: boolean;
   /** The data staleness threshold in force, ms (learned when adaptive), null when disabled. */
   readonly staleThresholdMs: number | null;

@@ -1,3 +1,4 @@
+import { ResilientStreamError } from './errors.js';
 import { P2Quantile } from './quantile.js';
 import type { StaleEvent } from './events.js';
 import type { Clock } from './options.js';
@@ -300,4 +301,12 @@ export class LivenessMonitor {
     this.#plannedAt = Math.max(next, this.#withheld ? now + resolution : now);
     this.#timer = this.#clock.setTimeout(this.#tick, this.#plannedAt - now);
   }
+}
+
+/** The error a passed data, heartbeat or final topic deadline is reported with (RS_STALE or RS_HEARTBEAT_TIMEOUT). */
+export function staleError(event: StaleEvent): ResilientStreamError {
+  const code = event.kind === 'heartbeat' ? 'RS_HEARTBEAT_TIMEOUT' : 'RS_STALE';
+  const what = event.kind === 'heartbeat' ? 'Nothing arrived after a heartbeat ping'
+    : event.kind === 'topic' ? `Topic ${event.topic} stayed silent after a resubscribe` : 'No data arrived';
+  return new ResilientStreamError(code, `${what} for ${event.silentForMs} ms (threshold ${event.thresholdMs} ms); reconnecting.`, { topic: event.topic });
 }

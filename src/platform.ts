@@ -40,3 +40,44 @@ export function watchPlatform(callbacks: PlatformCallbacks): () => void {
     document?.removeEventListener?.('visibilitychange', onVisibility);
   };
 }
+
+/** Runs `onAbort` when `signal` aborts (at once if it has); returns the function that stops listening. */
+export function watchAbort(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (signal === undefined) return () => {};
+  if (signal.aborted) {
+    onAbort();
+    return () => {};
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+/** What a stream does about the platform's signals (see {@link watchNetwork}). */
+export interface NetworkHost {
+  /** The network is gone: drop the live socket as a requested end and wait for `online`. */
+  dropForOffline(): void;
+  /** Cut a backoff wait short (after wake jitter). */
+  redialSoon(): void;
+  /** Check every liveness deadline now. */
+  checkLiveness(): void;
+}
+
+/**
+ * Wires the page's signals to a stream, honouring `reconnectOnOffline`, `reconnectOnOnline` and
+ * `checkOnWake`. Returns the function that removes every listener.
+ */
+export function watchNetwork(options: { readonly reconnectOnOffline: boolean; readonly reconnectOnOnline: boolean; readonly checkOnWake: boolean },
+  host: NetworkHost): () => void {
+  return watchPlatform({
+    offline: () => {
+      if (options.reconnectOnOffline) host.dropForOffline();
+    },
+    online: () => {
+      if (options.reconnectOnOnline) host.redialSoon();
+    },
+    wake: () => {
+      if (options.checkOnWake) host.checkLiveness();
+      if (options.reconnectOnOnline) host.redialSoon();
+    },
+  });
+}

@@ -1,4 +1,3 @@
-import { backoffDelay } from './backoff.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { ConnectionEnd } from './connection-end.js';
 import { ResilientStreamError } from './errors.js';
@@ -17,23 +16,22 @@ interface Draining {
   readonly done: () => void;
 }
 
-/** What rotations ask of their stream (which also hosts the replacement once it took over). */
+/** What a rotation asks of its stream (which also hosts the replacement once it took over). */
 export interface RotationHost<In, Out> extends ConnectionHost {
   readonly options: ResolvedOptions<In, Out>;
   readonly liveness: LivenessMonitor;
   readonly outbound: Outbound<Out>;
-  /** The replacement starts paused while the stream is paused. */
-  readonly isPaused: boolean;
-  /** How the replacement proves it meets the current socket. */
-  overlapMode(): OverlapMode<In>;
-  /** The stream's socket, when it is live and `open` (a rotation needs one to replace). */
-  rotatable(): Connection | undefined;
-  topics(): string[];
-  /** Make the replacement the stream's socket: retire the old one, replay, then {@link Rotation.drainInto}. */
-  switchTo(rotation: Rotation<In, Out>): void;
   /** Where delivered messages go (the sequence checks, or the listeners). */
   readonly sink: MessageSink<In>;
+  topics(): string[];
   error(error: ResilientStreamError): void;
+}
+
+/** What a rotation tells whoever runs it. */
+export interface RotationOutcome<In, Out> {
+  /** Overlap is proven (or, past `overlapMs`, a resync can rebuild state): switch now. */
+  proven(rotation: Rotation<In, Out>): void;
+  failed(rotation: Rotation<In, Out>, error: ResilientStreamError): void;
 }
 
 /**
@@ -55,15 +53,15 @@ export class Rotation<In, Out> implements ConnectionHost, MessageSink<In>, Inbou
   #drainDropped = 0;
   #deadline: unknown;
   readonly #host: RotationHost<In, Out>;
-  readonly #onFailed: (rotation: Rotation<In, Out>, error: ResilientStreamError) => void;
+  readonly #outcome: RotationOutcome<In, Out>;
 
-  constructor(reason: RotationReason, attempt: number, host: RotationHost<In, Out>, onFailed: (rotation: Rotation<In, Out>, error: ResilientStreamError) => void) {
+  constructor(reason: RotationReason, attempt: number, mode: OverlapMode<In>, host: RotationHost<In, Out>, outcome: RotationOutcome<In, Out>) {
     const { options } = host;
     this.reason = reason;
     this.#host = host;
-    this.#onFailed = onFailed;
+    this.#outcome = outcome;
     this.startedAt = options.clock.now();
-    this.proof = new OverlapProof(host.overlapMode());
+    this.proof = new OverlapProof(mode);
     const inbound = new Inbound<In>(options, host.liveness, this, this);
     this.replacement = new Connection(attempt, true, options, this, inbound);
     const overlapMs = options.rotate === false ? DEFAULT_OVERLAP_MS : options.rotate.overlapMs;
@@ -176,7 +174,7 @@ export class Rotation<In, Out> implements ConnectionHost, MessageSink<In>, Inbou
   }
 
   #check(): void {
-    if (this.#isLive && !this.#isDone && this.proof.verdict() === 'proven') this.#host.switchTo(this);
+    if (this.#isLive && !this.#isDone && this.proof.verdict() === 'proven') this.#outcome.proven(this);
   }
 
   /**
@@ -187,127 +185,15 @@ export class Rotation<In, Out> implements ConnectionHost, MessageSink<In>, Inbou
     this.#deadline = undefined;
     if (this.#isDone) return;
     const { sequence, resync } = this.#host.options;
-    if (this.#isLive && this.proof.verdict() === 'ahead' && sequence !== undefined && resync !== undefined) return this.#host.switchTo(this);
+    if (this.#isLive && this.proof.verdict() === 'ahead' && sequence !== undefined && resync !== undefined) return this.#outcome.proven(this);
     this.#fail(`the replacement did not prove overlap with the current socket within ${overlapMs} ms (rotate.overlapMs)`);
   }
 
   #fail(why: string, cause?: unknown): void {
     if (this.#isDone) return;
     this.dispose(false);
-    this.#onFailed(this, new ResilientStreamError('RS_ROTATION_FAILED', `Rotation (${this.reason}) failed: ${why}; the current socket stays.`, { cause }));
+    this.#outcome.failed(this, new ResilientStreamError('RS_ROTATION_FAILED', `Rotation (${this.reason}) failed: ${why}; the current socket stays.`, { cause }));
   }
 }
 
 const DEFAULT_OVERLAP_MS = 10_000;
-
-/**
- * Schedules and runs rotations, one at a time: the age point of each live socket (drawn uniformly
- * in [0.9, 1] x `maxAgeMs`, so a fleet does not rotate at once), notices, `rotate()`, and retries
- * with backoff after a failed age or notice rotation. Keeps retired sockets until they are gone.
- */
-export class Rotator<In, Out> {
-  readonly #host: RotationHost<In, Out>;
-  #rotation: Rotation<In, Out> | undefined;
-  #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
-  #timer: unknown;
-  #failures = 0;
-  readonly #retiring = new Set<Connection>();
-
-  constructor(host: RotationHost<In, Out>) {
-    this.#host = host;
-  }
-
-  /** The rotation under way, if any. */
-  get current(): Rotation<In, Out> | undefined {
-    return this.#rotation;
-  }
-
-  /** Starts a rotation (or joins the one under way); the promise settles when delivery switched or it failed. */
-  rotate(reason: RotationReason): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-      this.#begin(reason);
-    });
-  }
-
-  /** A socket went live (or took over): arm its age rotation. */
-  live(connection: Connection): void {
-    const rotate = this.#host.options.rotate;
-    this.#clearTimer();
-    if (rotate === false || rotate.maxAgeMs === undefined || connection.openedAt === undefined) return;
-    const { clock, random } = this.#host.options;
-    const ageMs = rotate.maxAgeMs * (0.9 + 0.1 * random());
-    this.#arm(Math.max(0, connection.openedAt + ageMs - clock.now()), 'age');
-  }
-
-  /** The rotation took over: settle it and forget it. */
-  switched(rotation: Rotation<In, Out>): void {
-    this.#rotation = undefined;
-    this.#failures = 0;
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
-  }
-
-  /** Keeps a retired socket until its polite close had `closeTimeoutMs`, then cuts it. */
-  retire(connection: Connection): void {
-    this.#retiring.add(connection);
-    connection.retire(this.#host.options.closeTimeoutMs, () => {
-      connection.dispose(undefined);
-      this.#retiring.delete(connection);
-    });
-  }
-
-  /** The stream's socket is gone (or the stream closes): drop any rotation and timer, reject waiters. */
-  abandon(why: string): void {
-    this.#clearTimer();
-    const rotation = this.#rotation;
-    this.#rotation = undefined;
-    rotation?.dispose(false);
-    const error = new ResilientStreamError('RS_ROTATION_FAILED', `Rotation abandoned: ${why}.`);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-  }
-
-  /** close(): everything, retired sockets included, is released now. */
-  stop(): void {
-    this.abandon('close() was called');
-    for (const connection of this.#retiring) connection.dispose(undefined);
-    this.#retiring.clear();
-  }
-
-  #begin(reason: RotationReason): void {
-    if (this.#rotation !== undefined) return;
-    const current = this.#host.rotatable();
-    if (current === undefined) {
-      const error = new ResilientStreamError('RS_ROTATION_FAILED', 'Expected an open stream to rotate, but it has no live socket.');
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-      return;
-    }
-    this.#clearTimer();
-    this.#rotation = new Rotation<In, Out>(reason, current.attempt, this.#host, (rotation, error) => this.#failed(rotation, error));
-  }
-
-  #failed(rotation: Rotation<In, Out>, error: ResilientStreamError): void {
-    if (this.#rotation !== rotation) return;
-    this.#rotation = undefined;
-    this.#host.error(error);
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-    // A manual rotation is the caller's to retry; age and notice rotations retry with backoff.
-    if (rotation.reason === 'manual') return;
-    const { backoff, random } = this.#host.options;
-    this.#arm(backoffDelay(++this.#failures, backoff, random), rotation.reason);
-  }
-
-  #arm(delayMs: number, reason: RotationReason): void {
-    const { clock } = this.#host.options;
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#begin(reason);
-    }, delayMs);
-  }
-
-  #clearTimer(): void {
-    if (this.#timer === undefined) return;
-    this.#host.options.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-}
-

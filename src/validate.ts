@@ -133,3 +133,12 @@ export function urlProblem(value: unknown): string | undefined {
   if (parsed.hash !== '' || String(value).includes('#')) return 'a url with a #fragment (WebSocket urls cannot have one)';
   return undefined;
 }
+
+/** `subscribe()`/`unsubscribe()` arguments: one topic or a list of non-empty strings, deduplicated. */
+export function topicList(topics: unknown, method: string): string[] {
+  const list = typeof topics === 'string' ? [topics] : topics;
+  if (!Array.isArray(list) || list.some((topic) => typeof topic !== 'string' || topic === '')) {
+    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected ${method}() to get a non-empty string or an array of them, got ${describe(topics)}.`);
+  }
+  return [...new Set(list as string[])];
+}

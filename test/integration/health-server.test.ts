@@ -202,7 +202,7 @@ describe('toPrometheus (pure)', () => {
   const health: StreamHealth = {
     state: 'open', connected: true, lastMessageAt: 10_000, lastMessageAgeMs: 1_500, connectedSince: 2_000, attempt: 0,
     reconnects: 3, messagesReceived: 42, messagesSent: 2, queued: 0, dropped: 1, duplicates: 4, gaps: 2, resyncs: 5,
-    storm: true, staleThresholdMs: 30_000, paused: false, rotations: 0, connectionAgeMs: 8_000, topics: { 'BTC-USD': { lastMessageAt: 9_000, stale: false, resyncing: false }, quiet: { lastMessageAt: null, stale: true, resyncing: false } },
+    missing: 0, storm: true, staleThresholdMs: 30_000, paused: false, rotations: 0, connectionAgeMs: 8_000, topics: { 'BTC-USD': { lastMessageAt: 9_000, stale: false, resyncing: false }, quiet: { lastMessageAt: null, stale: true, resyncing: false } },
   };
 
   it('renders every family with HELP and TYPE, and ages from the snapshot\'s own clock', () => {

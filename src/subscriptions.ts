@@ -1,0 +1,85 @@
+import type { Connection } from './connection.js';
+import type { LivenessMonitor } from './liveness.js';
+import type { Outbound, SubscribeTarget } from './outbound.js';
+import { topicList } from './validate.js';
+
+/**
+ * The desired topic set and what keeps a socket subscribed to it: the subscribe hook for every
+ * topic after an open, the difference when topics change while that hook runs, `subscribe()` and
+ * `unsubscribe()` while live, and resubscribing a topic that went silent. Topics are watched by
+ * the liveness monitor while subscribed.
+ */
+export class Subscriptions<Out> {
+  readonly #topics: Set<string>;
+  readonly #outbound: Outbound<Out>;
+  readonly #liveness: LivenessMonitor;
+  /** The stream's socket now (only it may be written to). */
+  readonly #current: () => Connection | undefined;
+
+  constructor(initial: readonly string[], outbound: Outbound<Out>, liveness: LivenessMonitor, current: () => Connection | undefined) {
+    this.#topics = new Set(initial);
+    this.#outbound = outbound;
+    this.#liveness = liveness;
+    this.#current = current;
+  }
+
+  /** The desired topics (sent after every open). */
+  get topics(): ReadonlySet<string> {
+    return this.#topics;
+  }
+
+  /** Adds topics; subscribes them now if the socket is live. */
+  add(topics: string | string[]): void {
+    const added = topicList(topics, 'subscribe').filter((topic) => !this.#topics.has(topic));
+    for (const topic of added) this.#topics.add(topic);
+    const connection = this.#current();
+    if (added.length === 0 || connection?.liveAt === undefined) return;
+    for (const topic of added) this.#liveness.watchTopic(topic);
+    void this.#outbound.subscribe(added, this.#target(connection));
+  }
+
+  /** Removes topics; unsubscribes them now if the socket is live. */
+  remove(topics: string | string[]): void {
+    const removed = topicList(topics, 'unsubscribe').filter((topic) => this.#topics.has(topic));
+    for (const topic of removed) {
+      this.#topics.delete(topic);
+      this.#liveness.unwatchTopic(topic);
+    }
+    const connection = this.#current();
+    if (removed.length > 0 && connection?.liveAt !== undefined) this.#outbound.unsubscribe(removed, connection.transport);
+  }
+
+  /** Liveness deadlines restart for a new socket, with every desired topic watched. */
+  watchAll(): void {
+    this.#liveness.start();
+    for (const topic of this.#topics) this.#liveness.watchTopic(topic);
+  }
+
+  /**
+   * Subscribes a freshly opened socket to every desired topic, then sends the difference for
+   * topics changed while the hook ran. False if the socket was replaced or the hook failed.
+   */
+  async open(connection: Connection): Promise<boolean> {
+    const sent = [...this.#topics];
+    if (!(await this.#outbound.subscribe(sent, this.#target(connection), true))) return false;
+    const sentSet = new Set(sent);
+    const added = [...this.#topics].filter((topic) => !sentSet.has(topic));
+    const removed = sent.filter((topic) => !this.#topics.has(topic));
+    if (removed.length > 0) this.#outbound.unsubscribe(removed, connection.transport);
+    if (added.length > 0) void this.#outbound.subscribe(added, this.#target(connection));
+    return true;
+  }
+
+  /** A topic went silent: unsubscribe and subscribe it again on the live socket. */
+  resubscribe(topic: string): void {
+    const connection = this.#current();
+    if (connection?.liveAt === undefined) return;
+    this.#outbound.unsubscribe([topic], connection.transport);
+    void this.#outbound.subscribe([topic], this.#target(connection));
+  }
+
+  #target(connection: Connection): SubscribeTarget {
+    return { transport: connection.transport, attempt: connection.attempt, isReconnect: connection.isReconnect,
+      isCurrent: () => connection === this.#current() };
+  }
+}
