@@ -268,6 +268,9 @@ function resolveAll<In, Out>(options: ResilientStreamOptions<In, Out>): Resolved
   const topicStale = options.topicStaleAfterMs;
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', options.signal);
   const topicOf = fn('topicOf', options.topicOf);
+  if (options.backfill !== undefined && options.sequence === undefined) {
+    invalid('sequence', 'a function when `backfill` is given (gaps are found by sequence; without it the hook would never run)', undefined);
+  }
   if (topicStale !== undefined && topicStale !== false && topicOf === undefined) {
     invalid('topicStaleAfterMs', 'false unless `topicOf` is given (without it no message has a topic and every topic looks silent)', topicStale);
   }

@@ -66,6 +66,11 @@ describe('protocols, clientOptions and urls', () => {
 });
 
 describe('options that depend on each other', () => {
+  it('backfill needs sequence (gaps are found by sequence)', () => {
+    expect(refusal({ backfill: async () => [] })).toMatch(/^Expected `sequence` to be a function when `backfill` is given/);
+    expect(() => new ResilientStream({ url, backfill: async () => [], sequence: () => 1 })).not.toThrow();
+  });
+
   it('topicStaleAfterMs needs topicOf', () => {
     expect(refusal({ topicStaleAfterMs: 1000 })).toMatch(/^Expected `topicStaleAfterMs` to be false unless `topicOf` is given/);
     expect(() => new ResilientStream({ url, topicStaleAfterMs: 1000, topicOf: () => 'a' })).not.toThrow();
