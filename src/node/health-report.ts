@@ -32,7 +32,10 @@ export interface StreamReport {
   readonly state: StreamState;
   /** True while a socket is open (`open` or `resyncing`). */
   readonly connected: boolean;
+  /** False while paused (backpressure), whatever the silence: a slow consumer is not a dead feed. */
   readonly stale: boolean;
+  /** True between `pause()` and `resume()` (or while an iterator or `pipeTo` holds the stream). */
+  readonly paused: boolean;
   /** Seconds since the last data message, or null when none has arrived. */
   readonly last_message_age_seconds: number | null;
   /** Seconds since the current socket opened, or null when not connected. */
@@ -85,12 +88,15 @@ export function reportStream(health: StreamHealth, judgement: HealthJudgement = 
     topicStale ||= state.stale;
     topics[topic] = { last_message_age_seconds: state.lastMessageAt === null ? null : seconds(now - state.lastMessageAt), stale: state.stale };
   }
-  const stale = topicStale || (thresholdMs !== null && silenceMs !== null && silenceMs > thresholdMs);
+  // A paused stream is silent because its consumer is slow, not because its feed stopped: a
+  // probe must not restart a worker that is only waiting for its sink.
+  const stale = !health.paused && (topicStale || (thresholdMs !== null && silenceMs !== null && silenceMs > thresholdMs));
   return {
     ok: health.state === 'open' && !stale,
     state: health.state,
     connected: health.connected,
     stale,
+    paused: health.paused,
     last_message_age_seconds: health.lastMessageAgeMs === null ? null : seconds(health.lastMessageAgeMs),
     connected_for_seconds: connectedForMs === null ? null : seconds(connectedForMs),
     stale_after_seconds: thresholdMs === null ? null : thresholdMs / 1000,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResilientStream, type StreamHealth } from '../../src/index.js';
-import { serveHealth, toPrometheus, type HealthReport, type HealthServer } from '../../src/node/index.js';
+import { reportStream, serveHealth, toPrometheus, type HealthReport, type HealthServer } from '../../src/node/index.js';
 import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 import { sleep, waitForEvent, waitForState } from '../helpers/events.js';
 
@@ -225,3 +225,17 @@ describe('toPrometheus (pure)', () => {
     expect(toPrometheus({ s: fresh }, { staleAfterSeconds: 2 })).toContain('resilient_stream_up{stream="s"} 1');
   });
 });
+
+describe('reportStream (pure)', () => {
+  const silent: StreamHealth = {
+    state: 'open', connected: true, lastMessageAt: 10_000, lastMessageAgeMs: 60_000, connectedSince: 2_000, attempt: 0,
+    reconnects: 0, messagesReceived: 5, messagesSent: 1, queued: 0, dropped: 0, duplicates: 0, gaps: 0, resyncs: 0,
+    missing: 0, storm: false, staleThresholdMs: 30_000, paused: false, rotations: 0, connectionAgeMs: 68_000, topics: {},
+  };
+
+  it('a silent stream is stale and not ok; the same stream paused is neither stale nor failing the probe', () => {
+    expect(reportStream(silent)).toMatchObject({ ok: false, stale: true, paused: false });
+    expect(reportStream({ ...silent, paused: true })).toMatchObject({ ok: true, stale: false, paused: true });
+  });
+});
+
