@@ -1,5 +1,5 @@
 import { Fifo } from './fifo.js';
-import { TokenBucket } from './pool/token-bucket.js';
+import { TokenBucket } from './token-bucket.js';
 import type { Clock, RateLimitOptions } from './options.js';
 
 /** One frame waiting for a token; `isUser` frames go back to the send queue if the socket dies first. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../options.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../token-bucket.js';
 
 interface Waiter {
   readonly resolve: () => void;

@@ -1,4 +1,4 @@
-import { TokenBucket } from '../pool/token-bucket.js';
+import { TokenBucket } from '../token-bucket.js';
 import type { FeedConnection } from './connection.js';
 import type { ResolvedFeedServerLimits } from './options.js';
 

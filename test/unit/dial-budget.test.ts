@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DialBudget } from '../../src/pool/dial-budget.js';
-import { TokenBucket } from '../../src/pool/token-bucket.js';
+import { TokenBucket } from '../../src/token-bucket.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('TokenBucket', () => {
