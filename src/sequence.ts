@@ -18,10 +18,11 @@ export type SequenceRange = readonly [first: number, last: number];
 export function toRange(value: unknown): SequenceRange | undefined | 'invalid' {
   if (value === undefined) return undefined;
   if (Number.isSafeInteger(value)) return [value as number, value as number];
-  if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && Number.isSafeInteger(value[1]) && value[0] <= value[1]) {
-    return value as unknown as SequenceRange;
-  }
-  return 'invalid';
+  return isRange(value) ? value : 'invalid';
+}
+
+function isRange(value: unknown): value is SequenceRange {
+  return Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && Number.isSafeInteger(value[1]) && value[0] <= value[1];
 }
 
 /** What {@link SequenceTracker.check} concluded about one message. */

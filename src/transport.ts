@@ -25,7 +25,7 @@ export interface TransportHandlers {
 
 /** The parts of Node's `ws` socket used beyond the standard WebSocket surface. */
 interface NodeSocket {
-  on(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(): unknown;
   ping(): void;
   pong(data: Uint8Array): void;
