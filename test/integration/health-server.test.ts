@@ -109,8 +109,10 @@ describe('serveHealth', () => {
     const server = await serve(stream, { staleAfterSeconds: 0.2 });
     expect((await getHealth(server)).status).toBe(200);
     feed.faults.stall();
-    await sleep(400);
-    const silent = await getHealth(server);
+    // Ages are exact to the stream's liveness sampling (1 s with every deadline off, docs/health.md):
+    // a message read just before the stall can count as fresh until the next sample.
+    let silent = await getHealth(server);
+    for (const deadline = Date.now() + 2_500; silent.status !== 503 && Date.now() < deadline; silent = await getHealth(server)) await sleep(100);
     expect(silent.status).toBe(503);
     expect(silent.body.streams.default).toMatchObject({ ok: false, stale: true, state: 'open' });
     expect(silent.body.streams.default!.last_message_age_seconds).toBeGreaterThan(0.2);

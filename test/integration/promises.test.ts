@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ResilientStream } from '../../src/index.js';
+import { waitForState } from '../helpers/events.js';
+import { jsonStream, openFeed, track, useCleanup } from '../helpers/fixtures.js';
+
+useCleanup();
+
+describe('waitFor()', () => {
+  it('resolves at once in a state it already is in, and later when the state comes', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed);
+    expect(await stream.waitFor('idle')).toBe('idle');
+    stream.start();
+    expect(await stream.waitFor(['open', 'resyncing'], { timeoutMs: 3_000 })).toBe('open');
+  });
+
+  it('rejects with RS_CLOSED when the stream closes first', async () => {
+    const feed = await openFeed();
+    feed.faults.hangHandshakes({ count: 1 });
+    const stream = jsonStream(feed).start();
+    const waiting = stream.waitFor('open');
+    void stream.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'RS_CLOSED' });
+  });
+
+  it('rejects with the failure\'s error when the stream fails first', async () => {
+    const feed = await openFeed();
+    feed.faults.rejectHandshakes(401);
+    const stream = jsonStream(feed).start();
+    await expect(stream.waitFor('open')).rejects.toMatchObject({ code: 'RS_FATAL_CLOSE', status: 401 });
+  });
+
+  it('rejects with RS_TIMEOUT after timeoutMs, and with the signal\'s reason on abort, leaving no timer', async () => {
+    const feed = await openFeed();
+    feed.faults.hangHandshakes({ count: 2 });
+    const stream = jsonStream(feed, { connectTimeoutMs: 5_000 }).start();
+    await expect(stream.waitFor('open', { timeoutMs: 50 })).rejects.toMatchObject({ code: 'RS_TIMEOUT' });
+    const controller = new AbortController();
+    const waiting = stream.waitFor('open', { signal: controller.signal });
+    controller.abort(new Error('gave up'));
+    await expect(waiting).rejects.toThrow('gave up');
+    expect(stream.listenerCount('state')).toBe(0);
+  });
+});
+
+describe('once()', () => {
+  it('resolves with the next event\'s payload; the listener form still works', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed);
+    let viaListener = 0;
+    stream.once('open', () => viaListener++);
+    const opened = stream.once('open');
+    stream.start();
+    expect(await opened).toMatchObject({ attempt: 0, isReconnect: false });
+    expect(viaListener).toBe(1);
+  });
+
+  it('rejects with RS_CLOSED when the stream closes first, and at once after close', async () => {
+    const feed = await openFeed();
+    const stream = track(new ResilientStream({ url: feed.url }));
+    const never = stream.once('gap');
+    await stream.close();
+    await expect(never).rejects.toMatchObject({ code: 'RS_CLOSED' });
+    await expect(stream.once('open')).rejects.toMatchObject({ code: 'RS_CLOSED' });
+    expect(stream.state).toBe('closed');
+    await waitForState(stream, 'closed');
+  });
+});
