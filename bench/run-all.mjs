@@ -9,6 +9,7 @@ const BENCHMARKS = [
   ['idle.mjs', 25 * 60_000], // memory and timers in one pass
   ['detection.mjs', 10 * 60_000],
   ['herd.mjs', 20 * 60_000],
+  ['rotation.mjs', 10 * 60_000],
 ];
 
 const build = await ensureBuild();

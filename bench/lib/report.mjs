@@ -8,10 +8,10 @@ import { fmt } from './stats.mjs';
 
 const RESULTS = path.join(ROOT, 'bench', '.results');
 const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
-const SECTIONS = ['environment', 'throughput', 'memory', 'timers', 'detection', 'herd'];
+const SECTIONS = ['environment', 'throughput', 'memory', 'timers', 'detection', 'herd', 'rotation'];
 const GENERATORS = {
   environment: 'lib/report.mjs', throughput: 'throughput.mjs', memory: 'idle.mjs', timers: 'idle.mjs',
-  detection: 'detection.mjs', herd: 'herd.mjs',
+  detection: 'detection.mjs', herd: 'herd.mjs', rotation: 'rotation.mjs',
 };
 
 /** Saves `result` as bench/.results/<name>.json and a timestamped copy; returns the path. */
