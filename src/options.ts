@@ -152,6 +152,12 @@ export interface RotateOptions<In = unknown> {
   readonly overlapMs?: number;
   /** Recognises a venue's shutdown or restart notice; such a message starts a rotation. @default none */
   readonly isNotice?: (message: In) => boolean;
+  /**
+   * Awaited before a replacement is dialed; the function it resolves with is called once the
+   * rotation is over (switched, failed or abandoned). Streams sharing one lock never rotate at
+   * the same time (`StreamPool` does this). @default none
+   */
+  readonly acquire?: (context: { readonly signal: AbortSignal }) => Promise<() => void>;
 }
 
 /** Outbound pacing: one token bucket per connection for every frame the stream sends. */

@@ -116,7 +116,7 @@ export const DEFAULTS = Object.freeze({
 const ADAPTIVE_KEYS = ['auto', ...Object.keys(DEFAULTS.adaptiveStaleness)];
 const HEARTBEAT_KEYS = ['intervalMs', 'timeoutMs', 'ping', 'isPong'];
 const ROTATE_DEFAULTS = Object.freeze({ overlapMs: 10_000 });
-const ROTATE_KEYS = ['maxAgeMs', 'overlapMs', 'isNotice'];
+const ROTATE_KEYS = ['maxAgeMs', 'overlapMs', 'isNotice', 'acquire'];
 const RATE_LIMIT_KEYS = ['messagesPerSecond', 'burst', 'countControlFrames'];
 
 function resolveUrl<In, Out>(value: ResilientStreamOptions<In, Out>['url']): ResilientStreamOptions<In, Out>['url'] {
@@ -249,6 +249,7 @@ function resolveRotate<In>(value: unknown): ResolvedRotate<In> | false {
   if (merged.maxAgeMs !== undefined) duration('rotate.maxAgeMs', merged.maxAgeMs, 1);
   duration('rotate.overlapMs', merged.overlapMs, 1);
   fn('rotate.isNotice', merged.isNotice);
+  fn('rotate.acquire', merged.acquire);
   return Object.freeze(merged) as ResolvedRotate<In>;
 }
 

@@ -2,6 +2,7 @@ import { backoffDelay } from './backoff.js';
 import type { Connection } from './connection.js';
 import { ResilientStreamError } from './errors.js';
 import type { RotatedEvent } from './events.js';
+import type { RotateOptions } from './options.js';
 import type { FrameReceiver } from './transport.js';
 import type { OverlapMode } from './overlap.js';
 import { Rotation, type RotationHost, type RotationOutcome, type RotationReason } from './rotation.js';
@@ -40,6 +41,10 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   #timer: unknown;
   #failures = 0;
   readonly #retiring = new Set<Connection>();
+  /** While `rotate.acquire` is awaited: aborting it gives the lock up. */
+  #acquiring: AbortController | undefined;
+  /** Gives back what `rotate.acquire` granted for the rotation under way. */
+  #release: (() => void) | undefined;
 
   constructor(host: RotatorHost<In, Out>) {
     this.#host = host;
@@ -101,6 +106,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   failed(rotation: Rotation<In, Out>, error: ResilientStreamError): void {
     if (this.#rotation !== rotation) return;
     this.#rotation = undefined;
+    this.#giveBack();
     this.#host.error(error);
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     // A manual rotation is the caller's to retry; age and notice rotations retry with backoff.
@@ -112,9 +118,12 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   /** The stream's socket is gone: drop any rotation and timer, reject waiters. */
   abandon(why: string): void {
     this.#clearTimer();
+    this.#acquiring?.abort(new ResilientStreamError('RS_ROTATION_FAILED', `Rotation abandoned: ${why}.`));
+    this.#acquiring = undefined;
     const rotation = this.#rotation;
     this.#rotation = undefined;
     rotation?.dispose(false);
+    this.#giveBack();
     const error = new ResilientStreamError('RS_ROTATION_FAILED', `Rotation abandoned: ${why}.`);
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
   }
@@ -136,6 +145,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
     host.outbound.flush(transport);
     this.count++;
     this.#rotation = undefined;
+    this.#giveBack();
     this.#failures = 0;
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
     this.live(replacement);
@@ -155,7 +165,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   }
 
   #begin(reason: RotationReason): void {
-    if (this.#rotation !== undefined) return;
+    if (this.#rotation !== undefined || this.#acquiring !== undefined) return;
     const current = this.#host.rotatable();
     if (current === undefined) {
       const error = new ResilientStreamError('RS_ROTATION_FAILED', 'Expected an open stream to rotate, but it has no live socket.');
@@ -163,7 +173,48 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
       return;
     }
     this.#clearTimer();
+    const acquire = this.#host.options.rotate === false ? undefined : this.#host.options.rotate.acquire;
+    if (acquire === undefined) return this.#dial(reason, current);
+    void this.#acquire(acquire, reason);
+  }
+
+  /** Waits for the shared lock, then rotates if the stream is still rotatable; a lock that fails is a failed rotation. */
+  async #acquire(acquire: NonNullable<RotateOptions['acquire']>, reason: RotationReason): Promise<void> {
+    const acquiring = (this.#acquiring = new AbortController());
+    let release: () => void;
+    try {
+      release = await acquire({ signal: acquiring.signal });
+    } catch (cause) {
+      if (this.#acquiring !== acquiring) return;
+      this.#acquiring = undefined;
+      const error = new ResilientStreamError('RS_ROTATION_FAILED', `Rotation (${reason}) failed: rotate.acquire rejected.`, { cause });
+      this.#host.error(error);
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+      return;
+    }
+    const current = this.#host.rotatable();
+    if (this.#acquiring !== acquiring || current === undefined) {
+      release();
+      return;
+    }
+    this.#acquiring = undefined;
+    this.#release = release;
+    this.#dial(reason, current);
+  }
+
+  #dial(reason: RotationReason, current: Connection): void {
     this.#rotation = new Rotation<In, Out>(reason, current.attempt, this.#overlapMode(), this.#host, this);
+  }
+
+  /** The rotation is over: the shared lock (if any) goes back. A throwing release is the user's to see, never ours to crash on. */
+  #giveBack(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    try {
+      release?.();
+    } catch {
+      // Nothing to undo: the lock's owner reports its own trouble.
+    }
   }
 
   /** How a replacement proves overlap: by `sequence`, else `dedupeKey`, else its first data message. */

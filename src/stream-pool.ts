@@ -4,7 +4,7 @@ import { MessageIterator, type IteratorHost } from './message-iterator.js';
 import { DialBudget } from './pool/dial-budget.js';
 import { Placement } from './pool/placement.js';
 import { PoolEmitter } from './pool/pool-emitter.js';
-import { memberOptions, poolSettings, topicList, type StreamPoolOptions } from './pool/pool-options.js';
+import { memberOptions, poolSettings, RotationLock, topicList, type StreamPoolOptions } from './pool/pool-options.js';
 import { ResilientStream } from './resilient-stream.js';
 import { DEFAULTS } from './resolve-options.js';
 import type { ResilientStreamEvents, StreamHealth } from './events.js';
@@ -63,6 +63,8 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
     returned: (iterator) => void this.#iterators?.delete(iterator),
   };
   #created = 0;
+  /** Members never rotate at the same time: each rotation holds this lock (rotate.acquire). */
+  readonly #rotationLock = new RotationLock();
   #started = false;
   #closing: Promise<void> | undefined;
   readonly #signal: AbortSignal | undefined;
@@ -203,7 +205,7 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
   }
 
   #grow(): ResilientStream<In, Out> {
-    const member = new ResilientStream<In, Out>(memberOptions(this.#shared, this.#created));
+    const member = new ResilientStream<In, Out>(memberOptions(this.#shared, this.#created, this.#rotationLock));
     this.#created++;
     this.#placement.add(member);
     this.#attach(member);

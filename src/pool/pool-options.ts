@@ -39,16 +39,68 @@ export function poolSettings<In, Out>(options: StreamPoolOptions<In, Out>): Pool
 }
 
 /**
- * The options of the member created `ordinal`-th (0 first). With `rotate.maxAgeMs`, member k gets
- * `maxAgeMs × 0.9^(k mod 7)`: the core draws each connection's rotation point in [0.9, 1] ×
- * maxAgeMs, so members opened together rotate in disjoint windows. Members opened at other times
- * can still meet; only a core hook can promise they never rotate at once.
+ * The options of the member created `ordinal`-th (0 first). With rotation, every member takes the
+ * pool's one rotation lock (`rotate.acquire`), so members never rotate at the same time; with
+ * `rotate.maxAgeMs`, member k also gets `maxAgeMs × 0.9^(k mod 7)`, so members opened together
+ * come due in separate windows instead of queueing for the lock.
  */
-export function memberOptions<In, Out>(shared: ResilientStreamOptions<In, Out>, ordinal: number): ResilientStreamOptions<In, Out> {
+export function memberOptions<In, Out>(shared: ResilientStreamOptions<In, Out>, ordinal: number, lock: RotationLock): ResilientStreamOptions<In, Out> {
   const rotate = shared.rotate;
-  if (rotate === undefined || rotate === false || typeof rotate.maxAgeMs !== 'number' || !Number.isFinite(rotate.maxAgeMs)) return shared;
-  const maxAgeMs = Math.round(rotate.maxAgeMs * 0.9 ** (ordinal % ROTATION_SLOTS));
-  return { ...shared, rotate: { ...rotate, maxAgeMs } };
+  if (rotate === undefined || rotate === false) return shared;
+  const userAcquire = rotate.acquire;
+  const acquire = async (context: { readonly signal: AbortSignal }): Promise<() => void> => {
+    const release = await lock.acquire(context.signal);
+    if (userAcquire === undefined) return release;
+    try {
+      const releaseUser = await userAcquire(context);
+      return () => { releaseUser(); release(); };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
+  const maxAgeMs = typeof rotate.maxAgeMs === 'number' && Number.isFinite(rotate.maxAgeMs)
+    ? Math.round(rotate.maxAgeMs * 0.9 ** (ordinal % ROTATION_SLOTS)) : rotate.maxAgeMs;
+  return { ...shared, rotate: { ...rotate, acquire, ...(maxAgeMs === undefined ? {} : { maxAgeMs }) } };
+}
+
+/** One holder at a time, first come first served; a waiter whose signal aborts leaves the queue. */
+export class RotationLock {
+  #held = false;
+  readonly #queue: Array<{ grant: (release: () => void) => void; fail: (reason: unknown) => void; signal: AbortSignal; onAbort: () => void }> = [];
+
+  acquire(signal: AbortSignal): Promise<() => void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve(this.#releaser());
+    }
+    return new Promise((grant, fail) => {
+      const waiter = { grant, fail, signal, onAbort: () => {
+        const index = this.#queue.indexOf(waiter);
+        if (index >= 0) this.#queue.splice(index, 1);
+        fail(signal.reason);
+      } };
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      this.#queue.push(waiter);
+    });
+  }
+
+  /** A release that works once, handing the lock to the next waiter. */
+  #releaser(): () => void {
+    let isReleased = false;
+    return () => {
+      if (isReleased) return;
+      isReleased = true;
+      const next = this.#queue.shift();
+      if (next === undefined) {
+        this.#held = false;
+        return;
+      }
+      next.signal.removeEventListener('abort', next.onAbort);
+      next.grant(this.#releaser());
+    };
+  }
 }
 
 /**

@@ -370,3 +370,27 @@ describe('StreamPool options', () => {
   });
 
 });
+
+describe('rotation across members', () => {
+  it('members never rotate at the same time: every rotation window is disjoint from the others', async () => {
+    const feed = await openFeed({ messagesPerSecond: 100 });
+    const pool = openPool(feed, {
+      maxTopicsPerConnection: 1, topics: ['a', 'b', 'c'], sequence: (message) => message.seq,
+      // Every member comes due at once (no stagger can help): only the shared lock keeps them apart.
+      rotate: { maxAgeMs: 150, overlapMs: 3_000 },
+    });
+    const windows: Array<{ member: number; from: number; to: number }> = [];
+    pool.on('rotated', (event, member) => {
+      const to = performance.now();
+      windows.push({ member, from: to - event.overlapMs, to });
+    });
+    pool.start();
+    await until(() => windows.length >= 9 && new Set(windows.map((w) => w.member)).size === 3, 'each member rotated', 15_000);
+    const sorted = [...windows].sort((x, y) => x.from - y.from);
+    for (let i = 1; i < sorted.length; i++) {
+      // 1 ms of slack: performance.now() is read after the event, overlapMs before it.
+      expect(sorted[i]!.from, `rotation ${i} overlaps the one before`).toBeGreaterThanOrEqual(sorted[i - 1]!.to - 1);
+    }
+    expect(pool.errors).toEqual([]);
+  });
+});

@@ -162,3 +162,34 @@ describe('make-before-break rotation', () => {
     await until(() => feed.connections.length === 0, 2_000);
   });
 });
+
+describe('rotate.acquire', () => {
+  it('is awaited before the replacement is dialed and released once the rotation is over, also when it fails', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const log: string[] = [];
+    let grant: (() => void) | undefined;
+    const stream = jsonStream(feed, {
+      ...sequenced,
+      rotate: {
+        overlapMs: 1_000,
+        acquire: () => new Promise((resolve) => {
+          log.push('acquire');
+          grant = () => resolve(() => log.push('release'));
+        }),
+      },
+    }).start();
+    await waitForState(stream, 'open');
+    const rotating = stream.rotate();
+    await sleep(100);
+    expect(feed.connections.length).toBe(1); // nothing dialed while the lock is held elsewhere
+    grant!();
+    await rotating;
+    expect(log).toEqual(['acquire', 'release']);
+    feed.faults.rejectHandshakes(503);
+    const failing = stream.rotate();
+    await sleep(20);
+    grant!();
+    await expect(failing).rejects.toMatchObject({ code: 'RS_ROTATION_FAILED' });
+    expect(log).toEqual(['acquire', 'release', 'acquire', 'release']);
+  });
+});
