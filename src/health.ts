@@ -13,6 +13,8 @@ export interface HealthParts {
   readonly liveness: LivenessMonitor;
   readonly topics: Iterable<string>;
   readonly isResyncing: (topic: string) => boolean;
+  /** Duplicates a rotation dropped by `dedupeKey`, added to `duplicates`. */
+  readonly rotationDuplicates: number;
   readonly counts: Pick<StreamHealth, 'attempt' | 'reconnects' | 'messagesReceived' | 'messagesSent' | 'queued' | 'dropped' |
     'duplicates' | 'gaps' | 'resyncs' | 'missing' | 'storm' | 'paused' | 'rotations'>;
 }
@@ -34,6 +36,7 @@ export function streamHealth(parts: HealthParts): StreamHealth {
     lastMessageAgeMs: lastMessageAt === null ? null : Math.max(0, now - lastMessageAt),
     connectedSince: parts.liveSince ?? null,
     ...parts.counts,
+    duplicates: parts.counts.duplicates + parts.rotationDuplicates,
     staleThresholdMs: liveness.staleThresholdMs ?? null,
     connectionAgeMs: parts.openedAt === undefined ? null : Math.max(0, now - parts.openedAt),
     topics,

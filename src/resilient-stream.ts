@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'eventemitter3';
 import { Connection, type ConnectionHost } from './connection.js';
 import { isUnrequested, refusalOf, type ConnectionEnd } from './connection-end.js';
 import { describe, ResilientStreamError } from './errors.js';
@@ -18,7 +17,7 @@ import { SafeEmitter } from './safe-emitter.js';
 import { canTransition, isLive, isTerminal, type StreamState } from './state.js';
 import { StormWatch, type StormCallbacks } from './storm-watch.js';
 import { Subscriptions } from './subscriptions.js';
-import type { ResilientStreamEvents, RotatedEvent, StaleEvent, StreamHealth } from './events.js';
+import type { EventListenerOf, EventNameOf, EventPayloadOf, ResilientStreamEvents, RotatedEvent, StaleEvent, StreamHealth } from './events.js';
 import type { ResilientStreamOptions } from './options.js';
 
 const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0, missing: 0 });
@@ -28,9 +27,6 @@ const RECYCLED = 4000;
 const USER_PAUSE = Object.freeze({});
 
 type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
-type Payload<In, Out, E extends keyof Events<In, Out>> = Parameters<Events<In, Out>[E]>[0];
-type EventName<In, Out, Data extends In> = EventEmitter.EventNames<Events<In, Out, Data>>;
-type Listener<In, Out, Data extends In, E extends EventName<In, Out, Data>> = EventEmitter.EventListener<Events<In, Out, Data>, E>;
 type Hub<In, Out> = ConnectionHost & RotatorHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost;
 
 /**
@@ -107,7 +103,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     pinged(connection: Connection, data: Uint8Array): void { if (connection.transport) this.#s.#outbound.pong(connection.transport, data); }
     ended(connection: Connection, end: ConnectionEnd): void { if (connection === this.#s.#connection) this.#s.#teardown(end); }
     deliver(message: In, topic: string | undefined, isData: boolean): void { this.#s.#deliver(message, topic, isData); }
-    emit<E extends keyof Events<In, Out>>(event: E, payload: Payload<In, Out, E>): void { this.#s.emitSafe(event, payload); }
+    emit<E extends keyof Events<In, Out>>(event: E, payload: EventPayloadOf<In, Out, E>): void { this.#s.emitSafe(event, payload); }
     error(error: ResilientStreamError): void { this.#s.emitSafe('error', error); }
     recycle(error: ResilientStreamError, code?: number): void { this.#s.#recycle(error, code); }
     setState(to: StreamState, reason: string): void { this.#s.#transition(to, reason); }
@@ -136,6 +132,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     duplicates(): number { return this.#s.#resyncer?.counts().duplicates ?? 0; }
     resync(): void { void this.#s.#resyncer?.afterOpen(this.#s.#generation, 'reconnect'); }
     rotated(event: RotatedEvent): void { this.#s.emitSafe('rotated', event); }
+    received(count: number): void { this.#s.#inbound.received += count; }
     redialSoon(): void { this.#s.#redialer.wake(); }
     checkLiveness(): void { this.#s.#liveness.check(); }
     dropForOffline(): void {
@@ -223,12 +220,12 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   }
 
   /** The next `event`'s payload as a promise (rejects with RS_CLOSED if the stream closes first). */
-  override once<E extends EventName<In, Out, Data>>(event: E): Promise<Parameters<Listener<In, Out, Data, E>>[0]>;
-  override once<E extends EventName<In, Out, Data>>(event: E, listener: Listener<In, Out, Data, E>, context?: unknown): this;
-  override once<E extends EventName<In, Out, Data>>(event: E, listener?: Listener<In, Out, Data, E>, context?: unknown): this | Promise<Parameters<Listener<In, Out, Data, E>>[0]> {
+  override once<E extends EventNameOf<In, Out, Data>>(event: E): Promise<Parameters<EventListenerOf<In, Out, Data, E>>[0]>;
+  override once<E extends EventNameOf<In, Out, Data>>(event: E, listener: EventListenerOf<In, Out, Data, E>, context?: unknown): this;
+  override once<E extends EventNameOf<In, Out, Data>>(event: E, listener?: EventListenerOf<In, Out, Data, E>, context?: unknown): this | Promise<Parameters<EventListenerOf<In, Out, Data, E>>[0]> {
     if (listener !== undefined) return super.once(event, listener, context);
-    return nextEvent<Parameters<Listener<In, Out, Data, E>>[0]>(this, this.#options.clock, event, (resolve) => {
-      const once: Listener<In, Out, Data, E> = (...args) => resolve(args[0]);
+    return nextEvent<Parameters<EventListenerOf<In, Out, Data, E>>[0]>(this, this.#options.clock, event, (resolve) => {
+      const once: EventListenerOf<In, Out, Data, E> = (...args) => resolve(args[0]);
       super.once(event, once);
       return () => this.off(event, once);
     });
@@ -246,6 +243,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
         attempt: this.#redialer.attempt, reconnects: this.#reconnects, messagesReceived: this.#inbound.received, ...this.#outbound.counts(),
         ...(resyncer?.counts() ?? NO_SEQUENCE_COUNTS), storm: this.#storm.active, paused: this.isPaused, rotations: this.#rotator?.count ?? 0,
       },
+      rotationDuplicates: this.#rotator?.duplicates ?? 0,
     });
   }
 

@@ -32,6 +32,8 @@ export interface RotationOutcome<In, Out> {
   /** Overlap is proven (or, past `overlapMs`, a resync can rebuild state): switch now. */
   proven(rotation: Rotation<In, Out>): void;
   failed(rotation: Rotation<In, Out>, error: ResilientStreamError): void;
+  /** Drained messages reached the stream's pipeline: delivered, or dropped as duplicates. */
+  received(count: number, duplicates: number): void;
 }
 
 /**
@@ -142,8 +144,10 @@ export class Rotation<In, Out> implements ConnectionHost, MessageSink<In>, Inbou
   #drain(draining: Draining, message: In, topic: string | undefined, isData: boolean): void {
     if (this.proof.wasDelivered(message)) {
       this.#drainDropped++;
+      this.#outcome.received(1, 1);
       return;
     }
+    this.#outcome.received(1, 0);
     draining.groups.delete(topic ?? '');
     this.#host.sink.deliver(message, topic, isData);
     if (draining.groups.size > 0 || this.#draining !== draining) return;

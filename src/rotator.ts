@@ -23,6 +23,8 @@ export interface RotatorHost<In, Out> extends RotationHost<In, Out> {
   /** Overlap could not be proven on a sequenced stream: rebuild state with the resync hook. */
   resync(): void;
   rotated(event: RotatedEvent): void;
+  /** Messages the replacement decoded reached the stream's pipeline. */
+  received(count: number): void;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface RotatorHost<In, Out> extends RotationHost<In, Out> {
 export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   /** Completed rotations. */
   count = 0;
+  /** Messages rotations dropped by `dedupeKey` (the sequence checks count their own). */
+  duplicates = 0;
   readonly #host: RotatorHost<In, Out>;
   readonly #isNotice: ((message: In) => boolean) | undefined;
   #rotation: Rotation<In, Out> | undefined;
@@ -95,12 +99,18 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
     const duplicatesBefore = host.duplicates();
     const gapless = rotation.proof.isGapless;
     const { items, dropped } = rotation.proof.replay();
+    this.received(items.length + dropped, dropped);
     for (const item of items) {
       // A listener may replace the socket mid-replay; the rotation is over then.
       if (!host.owns(rotation.replacement)) return;
       host.sink.deliver(item.message, item.topic, item.isData);
     }
     rotation.drainInto(() => this.#switched(rotation, dropped - duplicatesBefore, gapless));
+  }
+
+  received(count: number, duplicates: number): void {
+    this.duplicates += duplicates;
+    this.#host.received(count);
   }
 
   failed(rotation: Rotation<In, Out>, error: ResilientStreamError): void {

@@ -15,7 +15,7 @@ import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 export const TOPICS = ['a', 'b', 'c'] as const;
 export type Topic = (typeof TOPICS)[number];
 type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state';
-type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send';
+type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause';
 
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
 export type Command =
@@ -27,6 +27,8 @@ export type Command =
   | { kind: 'unsubscribe'; topic: Topic }
   | { kind: 'publish'; topic: Topic; count: number }
   | { kind: 'wait'; ms: number }
+  | { kind: 'rotate' }
+  | { kind: 'pause'; ms: number }
   | { kind: 'listener'; event: ListenerEvent; action: ListenerAction }
   | { kind: 'drop' }
   | { kind: 'serverClose'; code: 1000 | 1008 | 1011 | 4000 }
@@ -60,6 +62,7 @@ export const TIMINGS = Object.freeze({
   closeTimeoutMs: 150,
   resyncTimeoutMs: 250,
   messagesPerSecond: 40,
+  overlapMs: 300,
 });
 export const SETTLE_MS = 15;
 export const SOCKET_GRACE_MS = 700;
@@ -86,12 +89,14 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
     { weight: 1, arbitrary: topicArb.map((topic): Command => ({ kind: 'unsubscribe', topic })) },
     { weight: 2, arbitrary: fc.record({ topic: topicArb, count: fc.integer({ min: 1, max: 5 }) }).map((r): Command => ({ kind: 'publish', ...r })) },
     { weight: 3, arbitrary: fc.integer({ min: 10, max: 200 }).map((ms): Command => ({ kind: 'wait', ms })) },
+    { weight: 2, arbitrary: fc.constant<Command>({ kind: 'rotate' }) },
+    { weight: 1, arbitrary: fc.integer({ min: 50, max: 300 }).map((ms): Command => ({ kind: 'pause', ms })) },
     {
       weight: 3,
       arbitrary: fc
         .record({
           event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state'),
-          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send'),
+          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause'),
         })
         .map((r): Command => ({ kind: 'listener', ...r })),
     },
@@ -222,6 +227,9 @@ class Run {
   readonly violations: string[] = [];
   state: StreamState = 'idle';
   closeCalled = false;
+  /** rotate() calls not settled yet, and when the last one settled (a retired socket may linger). */
+  rotating = 0;
+  rotatedAt = 0;
   closedEmitted = false;
   closePromise: Promise<void> | undefined;
   reconnectingEvents = 0;
@@ -258,6 +266,9 @@ class Run {
       topicOf: (message) => message.topic,
       isData: (message) => message.topic !== undefined,
       sequence: config.sequence ? (message) => message.seq : undefined,
+      // Rotations prove overlap by sequence, else by a per-topic key: neither lets a message through twice.
+      dedupeKey: (message) => (message.topic === undefined || message.seq === undefined ? undefined : `${message.topic}:${message.seq}`),
+      rotate: { overlapMs: TIMINGS.overlapMs },
       // A snapshot as a real hook would fetch it: the server's position of each topic.
       resync: config.resyncMs === false ? undefined : async ({ topics, signal }) => {
         await sleep(config.resyncMs as number, signal);
@@ -279,7 +290,7 @@ class Run {
 
   #observe(): void {
     const { stream } = this;
-    const events = ['state', 'open', 'resyncing', 'resynced', 'message', 'gap', 'stale', 'close', 'reconnecting', 'storm', 'stormEnd', 'error'] as const;
+    const events = ['state', 'open', 'resyncing', 'resynced', 'message', 'gap', 'stale', 'close', 'reconnecting', 'storm', 'stormEnd', 'rotated', 'error'] as const;
     for (const event of events) {
       stream.on(event, (payload: unknown) => this.#onEvent(event, payload));
     }
@@ -303,6 +314,8 @@ class Run {
       if (p.attempt > this.config.maxAttempts) this.violate(`reconnect attempt ${p.attempt} beyond backoff.maxAttempts ${this.config.maxAttempts}`);
     }
     if (event === 'open' && this.closeCalled) this.violate(`'open' after close() was called`);
+    if (event === 'rotated' && this.closeCalled) this.violate(`'rotated' after close() was called`);
+    if (event === 'stale' && p.kind === 'data' && this.stream.isPaused) this.violate(`data staleness judged while paused`);
     if (event === 'message') this.#onMessage(p as JsonMessage);
   }
 
@@ -343,6 +356,13 @@ class Run {
         case 'send':
           this.#send();
           break;
+        case 'rotate':
+          this.#rotate();
+          break;
+        case 'pause':
+          stream.pause();
+          setTimeout(() => stream.resume(), 50);
+          break;
       }
     } catch (error) {
       const allowed = action === 'start' && this.closeCalled && error instanceof ResilientStreamError && error.code === 'RS_CLOSED';
@@ -356,6 +376,20 @@ class Run {
     this.closePromise ??= promise.then(() => {
       this.handshakesAtCloseResolved = this.feed.handshakeAttempts;
       this.acceptedAtCloseResolved = this.feed.connectionsAccepted;
+    });
+  }
+
+  /** rotate() may reject (RS_ROTATION_FAILED): that is its documented answer, never a violation. */
+  #rotate(): void {
+    this.rotating++;
+    this.stream.rotate().then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof ResilientStreamError) || error.code !== 'RS_ROTATION_FAILED') this.violate(`rotate() rejected with ${show(error)}`);
+      },
+    ).finally(() => {
+      this.rotating--;
+      this.rotatedAt = Date.now();
     });
   }
 
@@ -383,6 +417,12 @@ class Run {
         return;
       case 'wait':
         return sleep(command.ms);
+      case 'rotate':
+        return this.#rotate();
+      case 'pause':
+        stream.pause();
+        await sleep(command.ms);
+        return stream.resume();
       case 'listener': {
         const { event, action } = command;
         stream.once(event, () => this.#call(action, `inside a '${event}' listener`));
@@ -445,7 +485,9 @@ class Run {
     this.#checkSends();
     // One socket per stream, and none unless the stream is dialing or live; sockets the client cut
     // get SOCKET_GRACE_MS to be gone from the server.
-    const ok = await until(() => feed.connectionCount <= 1 && (feed.connectionCount === 0 || LIVE_OR_DIALING.includes(stream.state)), SOCKET_GRACE_MS);
+    // A rotation holds two sockets until the switch, and the retired one closes within closeTimeoutMs.
+    const allowed = (): number => (this.rotating > 0 || Date.now() - this.rotatedAt < TIMINGS.closeTimeoutMs + SOCKET_GRACE_MS ? 2 : 1);
+    const ok = await until(() => feed.connectionCount <= allowed() && (feed.connectionCount === 0 || LIVE_OR_DIALING.includes(stream.state)), SOCKET_GRACE_MS);
     if (!ok) this.violate(`${feed.connectionCount} server-side socket(s) open while the stream is ${stream.state}, ${SOCKET_GRACE_MS} ms after the step`);
     // An upgrade request sent before close() may still reach the server after it; a connection
     // accepted after close() resolved must be gone within the grace above (checked there).
