@@ -81,11 +81,6 @@ export class Outbound<Out> {
     for (const { frame, isUser } of pacer.stop()) if (isUser && !(frame instanceof Control)) this.#queue?.push(frame, now);
   }
 
-  /** Frames waiting for a token on `transport` (0 without `rateLimit`). */
-  waiting(transport: Transport | undefined): number {
-    return transport === undefined ? 0 : this.#pacers.get(transport)?.waiting ?? 0;
-  }
-
   /**
    * Answers a protocol ping ourselves (only when `rateLimit.countControlFrames`: ws's auto-pong is
    * off then). A pong still waiting for a token just takes the newer payload: RFC 6455 (5.5.3) lets

@@ -27,11 +27,6 @@ export class Pacer<F> {
     this.#write = write;
   }
 
-  /** Frames waiting for a token. */
-  get waiting(): number {
-    return this.#waiting.size;
-  }
-
   /** Sends `frame` now if a token is free and nothing waits, else queues it behind the others. */
   submit(frame: F, isUser: boolean): void {
     if (this.#waiting.size === 0 && this.#bucket.take(this.#clock.now())) return this.#write(frame);

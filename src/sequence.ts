@@ -87,11 +87,6 @@ export class SequenceTracker {
     this.#last.delete(key);
   }
 
-  /** Forgets every key. The {@link gaps} and {@link duplicates} totals are kept. */
-  clear(): void {
-    this.#last.clear();
-  }
-
   /** Gaps seen since construction, over all keys. */
   get gaps(): number {
     return this.#gaps;

@@ -93,11 +93,6 @@ export class Transport {
     return this.#node !== undefined;
   }
 
-  /** Bytes accepted by `send()` but not yet written to the network. */
-  get bufferedAmount(): number {
-    return this.#socket.bufferedAmount;
-  }
-
   /** Sends one frame; throws if the socket is not open. */
   send(frame: string | ArrayBufferLike | ArrayBufferView): void {
     this.#socket.send(frame as string);
