@@ -203,7 +203,7 @@ export interface ResilientStreamOptions<In = unknown, Out = unknown, Data extend
   /** Messages sent right after every open (before queued sends) and when `subscribe()` adds topics. @default none */
   readonly subscribe?: (context: SubscribeContext) => Out | Out[] | undefined | Promise<Out | Out[] | undefined>;
   /** Messages sent when topics are dropped. @default none */
-  readonly unsubscribe?: (context: UnsubscribeContext) => Out | Out[] | undefined;
+  readonly unsubscribe?: (context: UnsubscribeContext) => Out | Out[] | undefined | Promise<Out | Out[] | undefined>;
   /** The topic of a message; routes per-topic staleness and sequences. @default none */
   readonly topicOf?: (message: In) => string | undefined;
   /** Only data messages reset the staleness clock and reach `data` listeners (not heartbeats, acks, pongs); a type guard types `data`. @default every message */

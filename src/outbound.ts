@@ -198,10 +198,16 @@ export class Outbound<Out> {
     const hook = this.#options.unsubscribe;
     if (hook === undefined || transport === undefined) return;
     for (const chunk of this.#chunks(topics)) {
-      try {
-        this.#writeAll(transport, hook({ topics: chunk }));
-      } catch (cause) {
+      const failed = (cause: unknown): void => {
         this.#host.error(new ResilientStreamError('RS_SUBSCRIBE', `The unsubscribe hook failed for ${chunk.join(', ')}: ${describe(cause)}`, { cause }));
+      };
+      try {
+        const messages = hook({ topics: chunk });
+        // An async hook: its messages go out on the same socket if it is still open; a rejection is reported, never unhandled.
+        if (isThenable(messages)) messages.then((resolved) => transport.isOpen && this.#writeAll(transport, resolved), failed);
+        else this.#writeAll(transport, messages);
+      } catch (cause) {
+        failed(cause);
       }
     }
   }
@@ -223,4 +229,8 @@ export class Outbound<Out> {
       if (frame !== undefined) this.#out(transport, frame, false);
     }
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

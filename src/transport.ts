@@ -93,6 +93,11 @@ export class Transport {
     return this.#node !== undefined;
   }
 
+  /** True while the socket is open and not disposed. */
+  get isOpen(): boolean {
+    return !this.#disposed && this.#socket.readyState === 1;
+  }
+
   /** Sends one frame; throws if the socket is not open. */
   send(frame: string | ArrayBufferLike | ArrayBufferView): void {
     this.#socket.send(frame as string);

@@ -549,3 +549,34 @@ describe('health()', () => {
     expect(health.topics.b!.lastMessageAt).toBeNull();
   });
 });
+
+describe('an async unsubscribe hook', () => {
+  it('has its messages sent on the same socket; a rejection is RS_SUBSCRIBE, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const feed = await openFeed();
+      let fail = false;
+      const stream = jsonStream(feed, {
+        topics: ['a', 'b'],
+        unsubscribe: async ({ topics }) => {
+          await sleep(10);
+          if (fail) throw Object.create(null); // no string form, on purpose
+          return { op: 'unsubscribe', topics };
+        },
+      }).start();
+      await waitForState(stream, 'open');
+      stream.unsubscribe('a');
+      await feed.waitForMessage((data) => data.op === 'unsubscribe' && data.topics.includes('a'));
+      fail = true;
+      stream.unsubscribe('b');
+      await sleep(50);
+      expect(stream.errors.map((error) => (error as { code?: string }).code)).toEqual(['RS_SUBSCRIBE']);
+      expect(stream.state).toBe('open');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
