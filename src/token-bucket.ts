@@ -1,5 +1,7 @@
 /** Float slack: a bucket refilled for exactly the time `waitMs()` named must hold its token. */
 const EPSILON = 1e-9;
+/** The longest delay a timer can hold (Node fires longer ones at once): waits are capped to it. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A token bucket, the classic traffic shaper (as in RFC 2697's single-rate meter): tokens accrue at
@@ -32,10 +34,14 @@ export class TokenBucket {
     return true;
   }
 
-  /** Milliseconds from `now` until a token is there (0 when one is), rounded up to whole ms. */
+  /**
+   * Milliseconds from `now` until a token is there (0 when one is), rounded up to whole ms, and
+   * never more than the longest timer (a caller re-checks after it: a tiny rate cannot make a
+   * timer overflow and fire at once).
+   */
   waitMs(now: number): number {
     this.#refill(now);
-    return this.#tokens >= 1 - EPSILON ? 0 : Math.ceil((1 - this.#tokens) / this.#perMs);
+    return this.#tokens >= 1 - EPSILON ? 0 : Math.min(LONGEST_TIMER_MS, Math.ceil((1 - this.#tokens) / this.#perMs));
   }
 
   #refill(now: number): void {

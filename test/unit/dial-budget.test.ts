@@ -4,6 +4,12 @@ import { TokenBucket } from '../../src/token-bucket.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('TokenBucket', () => {
+  it('never asks for a wait longer than the longest timer, however small the rate', () => {
+    const bucket = new TokenBucket(1e-9, 1, 0);
+    expect(bucket.take(0)).toBe(true);
+    expect(bucket.waitMs(0)).toBe(2 ** 31 - 1);
+  });
+
   it('starts full, spends one token per event and refills at the rate, up to the burst', () => {
     const bucket = new TokenBucket(5, 5, 0);
     expect([1, 2, 3, 4, 5, 6].map(() => bucket.take(0))).toEqual([true, true, true, true, true, false]);
