@@ -1,22 +1,28 @@
 import type { ResilientStreamError } from './errors.js';
 import { MessageIterator, type IteratorHost } from './message-iterator.js';
 
+/** What backpressure tells its stream. */
+export interface PauseHost {
+  /** The first hold (true) or the last release (false). */
+  paused(isPaused: boolean): void;
+}
+
 /**
  * The readers that can push back on a stream: `pause()` and async iterators. The stream is paused
- * while anyone holds a pause (the user, or an iterator whose buffer is full); `onChange` hears the
+ * while anyone holds a pause (the user, or an iterator whose buffer is full); the host hears the
  * first hold and the last release. Iterators are created lazily: most streams have none.
  */
 export class Backpressure<In> implements IteratorHost<In> {
   readonly #capacity: number;
   readonly #overflow: 'pause' | 'error';
-  readonly #onChange: (isPaused: boolean) => void;
+  readonly #host: PauseHost;
   #iterators: Set<MessageIterator<In>> | undefined;
   #holders: Set<object> | undefined;
 
-  constructor(options: { readonly iteratorBufferSize: number; readonly iteratorOverflow: 'pause' | 'error' }, onChange: (isPaused: boolean) => void) {
+  constructor(options: { readonly iteratorBufferSize: number; readonly iteratorOverflow: 'pause' | 'error' }, host: PauseHost) {
     this.#capacity = options.iteratorBufferSize;
     this.#overflow = options.iteratorOverflow;
-    this.#onChange = onChange;
+    this.#host = host;
   }
 
   get isPaused(): boolean {
@@ -29,7 +35,7 @@ export class Backpressure<In> implements IteratorHost<In> {
     const wasPaused = holders.size > 0;
     if (isPausing) holders.add(holder);
     else holders.delete(holder);
-    if (wasPaused !== holders.size > 0) this.#onChange(!wasPaused);
+    if (wasPaused !== holders.size > 0) this.#host.paused(!wasPaused);
   }
 
   /** A new async iterator; one that starts `ended` yields nothing. */

@@ -5,7 +5,7 @@ import { streamHealth } from './health.js';
 import { Inbound, type InboundHost, type MessageSink } from './inbound.js';
 import { LivenessMonitor, staleError, type LivenessCallbacks } from './liveness.js';
 import { attachLogger, pickLogger } from './logging.js';
-import { Backpressure } from './backpressure.js';
+import { Backpressure, type PauseHost } from './backpressure.js';
 import { Outbound, type OutboundHost } from './outbound.js';
 import { watchAbort, watchNetwork, type NetworkHost } from './platform.js';
 import { nextEvent, waitForState, type WaitForOptions } from './promises.js';
@@ -25,9 +25,10 @@ const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0, m
 const RECYCLED = 4000;
 /** Who holds a pause: the user, or an iterator whose buffer is full. */
 const USER_PAUSE = Object.freeze({});
+const NOOP = (): void => {};
 
 type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
-type Hub<In, Out> = ConnectionHost & RotatorHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost;
+type Hub<In, Out> = ConnectionHost & RotatorHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
 
 /**
  * A WebSocket feed that stays alive and honest: reconnects with jittered backoff, resubscribes, detects
@@ -69,12 +70,12 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#resyncer = o.sequence === undefined && o.resync === undefined ? undefined : new Resyncer<In>(o, hub);
     this.#inbound = new Inbound<In>(o, this.#liveness, this.#resyncer ?? hub, hub);
     this.#outbound = new Outbound<Out>(o, hub);
-    this.#subscriptions = new Subscriptions<Out>(o.topics, this.#outbound, this.#liveness, () => this.#connection);
+    this.#subscriptions = new Subscriptions<Out>(o.topics, this.#outbound, this.#liveness, hub);
     this.#storm = new StormWatch(o.storm, o.clock, hub);
     this.#redialer = new Redialer(o, this.#storm, hub);
-    this.#backpressure = new Backpressure<In>(o, (isPaused) => this.#paused(isPaused));
+    this.#backpressure = new Backpressure<In>(o, hub);
     if (o.rotate !== false) this.#rotator = new Rotator<In, Out>(hub);
-    this.#unwatchAbort = watchAbort(o.signal, () => void this.close());
+    this.#unwatchAbort = o.signal === undefined ? NOOP : watchAbort(o.signal, () => void this.close());
     const logger = pickLogger(o.logger);
     if (logger !== undefined) attachLogger(this, logger);
   }
@@ -85,7 +86,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
    * thousand idle streams. Declared inside the class so the stream's state stays private.
    */
   static readonly #Hub = class Hub<In, Out, Data extends In> implements LivenessCallbacks, ConnectionHost, InboundHost, OutboundHost,
-    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost, RotatorHost<In, Out>, NetworkHost {
+    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost, RotatorHost<In, Out>, NetworkHost, PauseHost {
     readonly #s: ResilientStream<In, Out, Data>;
     constructor(stream: ResilientStream<In, Out, Data>) {
       this.#s = stream;
@@ -96,6 +97,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     get inbound(): Inbound<In> { return this.#s.#inbound; }
     get sink(): MessageSink<In> { return this.#s.#resyncer ?? this; }
     get isPaused(): boolean { return this.#s.isPaused; }
+    get connection(): Connection | undefined { return this.#s.#connection; }
     owns(connection: Connection): boolean { return connection === this.#s.#connection; }
     dial(attempt: number): void { this.#s.#dial(attempt); }
     opened(connection: Connection): void { void this.#s.#onOpen(connection); }
@@ -135,6 +137,13 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     received(count: number): void { this.#s.#inbound.received += count; }
     redialSoon(): void { this.#s.#redialer.wake(); }
     checkLiveness(): void { this.#s.#liveness.check(); }
+    /** The first pause and the last resume: the socket and liveness follow. */
+    paused(isPaused: boolean): void {
+      const transport = this.#s.#connection?.transport;
+      if (isPaused) transport?.pause();
+      else transport?.resume();
+      this.#s.#liveness[isPaused ? 'pause' : 'resume']();
+    }
     dropForOffline(): void {
       // A requested end: it does not count as a failure; `online` cuts the wait short.
       if (this.#s.#connection?.liveAt === undefined) return;
@@ -370,14 +379,6 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (isData) this.emitSafe('data', message);
     this.#backpressure.push(message);
     this.#rotator?.delivered(message, topic);
-  }
-
-  /** The first pause and the last resume: the socket and liveness follow. */
-  #paused(isPaused: boolean): void {
-    const transport = this.#connection?.transport;
-    if (isPaused) transport?.pause();
-    else transport?.resume();
-    this.#liveness[isPaused ? 'pause' : 'resume']();
   }
 
   /** Reports `error` and cuts the socket (terminated, not politely closed: it may be half-open). */

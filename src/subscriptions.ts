@@ -13,14 +13,14 @@ export class Subscriptions<Out> {
   readonly #topics: Set<string>;
   readonly #outbound: Outbound<Out>;
   readonly #liveness: LivenessMonitor;
-  /** The stream's socket now (only it may be written to). */
-  readonly #current: () => Connection | undefined;
+  /** Tells the stream's socket now (only it may be written to). */
+  readonly #stream: { readonly connection: Connection | undefined };
 
-  constructor(initial: readonly string[], outbound: Outbound<Out>, liveness: LivenessMonitor, current: () => Connection | undefined) {
+  constructor(initial: readonly string[], outbound: Outbound<Out>, liveness: LivenessMonitor, stream: { readonly connection: Connection | undefined }) {
     this.#topics = new Set(initial);
     this.#outbound = outbound;
     this.#liveness = liveness;
-    this.#current = current;
+    this.#stream = stream;
   }
 
   /** The desired topics (sent after every open). */
@@ -32,7 +32,7 @@ export class Subscriptions<Out> {
   add(topics: string | string[]): void {
     const added = topicList(topics, 'subscribe').filter((topic) => !this.#topics.has(topic));
     for (const topic of added) this.#topics.add(topic);
-    const connection = this.#current();
+    const connection = this.#stream.connection;
     if (added.length === 0 || connection?.liveAt === undefined) return;
     for (const topic of added) this.#liveness.watchTopic(topic);
     void this.#outbound.subscribe(added, this.#target(connection));
@@ -45,7 +45,7 @@ export class Subscriptions<Out> {
       this.#topics.delete(topic);
       this.#liveness.unwatchTopic(topic);
     }
-    const connection = this.#current();
+    const connection = this.#stream.connection;
     if (removed.length > 0 && connection?.liveAt !== undefined) this.#outbound.unsubscribe(removed, connection.transport);
   }
 
@@ -72,7 +72,7 @@ export class Subscriptions<Out> {
 
   /** A topic went silent: unsubscribe and subscribe it again on the live socket. */
   resubscribe(topic: string): void {
-    const connection = this.#current();
+    const connection = this.#stream.connection;
     if (connection?.liveAt === undefined) return;
     this.#outbound.unsubscribe([topic], connection.transport);
     void this.#outbound.subscribe([topic], this.#target(connection));
@@ -80,6 +80,6 @@ export class Subscriptions<Out> {
 
   #target(connection: Connection): SubscribeTarget {
     return { transport: connection.transport, attempt: connection.attempt, isReconnect: connection.isReconnect,
-      isCurrent: () => connection === this.#current() };
+      isCurrent: () => connection === this.#stream.connection };
   }
 }

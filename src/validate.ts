@@ -138,7 +138,7 @@ export function urlProblem(value: unknown): string | undefined {
 export function topicList(topics: unknown, method: string): string[] {
   const list = typeof topics === 'string' ? [topics] : topics;
   if (!Array.isArray(list) || list.some((topic) => typeof topic !== 'string' || topic === '')) {
-    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected ${method}() to get a non-empty string or an array of them, got ${describe(topics)}.`);
+    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected ${method}() to get a non-empty string or an array of them, got ${show(topics)}.`);
   }
   return [...new Set(list as string[])];
 }

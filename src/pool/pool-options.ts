@@ -1,4 +1,3 @@
-import { ResilientStreamError } from '../errors.js';
 import { invalid } from '../validate.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -101,18 +100,6 @@ export class RotationLock {
       next.grant(this.#releaser());
     };
   }
-}
-
-/**
- * One topic or a list, for `subscribe()` and `unsubscribe()` (the same message as a stream's).
- * @throws ResilientStreamError RS_INVALID_OPTIONS for an empty or non-string topic.
- */
-export function topicList(topics: string | string[], method: string): string[] {
-  const list = typeof topics === 'string' ? [topics] : topics;
-  if (!isTopicList(list)) {
-    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected ${method}() to get a non-empty string or an array of them, got ${JSON.stringify(topics)}.`);
-  }
-  return list;
 }
 
 function isTopicList(value: unknown): value is string[] {
