@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import type { Connection } from './connection.js';
-import { ResilientStreamError } from './errors.js';
+import { describe, ResilientStreamError } from './errors.js';
 import type { RotatedEvent } from './events.js';
 import type { RotateOptions } from './options.js';
 import type { FrameReceiver } from './transport.js';
@@ -72,7 +72,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   /** The stream delivered `message` from its socket: a rotation may be waiting to meet it; it may be a notice. */
   delivered(message: In, topic: string | undefined): void {
     this.#rotation?.delivered(message, topic);
-    if (this.#isNotice !== undefined && guard(() => this.#isNotice!(message)) === true) {
+    if (this.#isNotice !== undefined && this.#reported('rotate.isNotice', () => this.#isNotice!(message)) === true) {
       void this.rotate('notice').catch(() => {}); // reported as an `error` event already
     }
   }
@@ -240,8 +240,18 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
         lastOf: (key) => this.#host.lastSequence(key),
       };
     }
-    if (dedupeKey !== undefined) return { kind: 'key', keyOf: (message) => guard(() => dedupeKey(message)) };
+    if (dedupeKey !== undefined) return { kind: 'key', keyOf: (message) => this.#reported('dedupeKey', () => dedupeKey(message)) };
     return { kind: 'first-data' };
+  }
+
+  /** A user function's answer; a throw is reported as RS_LISTENER and counts as no answer. */
+  #reported<R>(name: string, call: () => R): R | undefined {
+    try {
+      return call();
+    } catch (cause) {
+      this.#host.error(new ResilientStreamError('RS_LISTENER', `${name} threw: ${describe(cause)}`, { cause, event: name }));
+      return undefined;
+    }
   }
 
   #arm(delayMs: number, reason: RotationReason): void {
@@ -258,7 +268,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   }
 }
 
-/** A user function's answer; a throw counts as no answer (its caller reports nothing more). */
+/** The extractor's answer during a rotation; a throw counts as none (the sequence checks report it when the message is replayed). */
 function guard<R>(call: () => R): R | undefined {
   try {
     return call();

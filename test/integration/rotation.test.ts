@@ -193,3 +193,28 @@ describe('rotate.acquire', () => {
     expect(log).toEqual(['acquire', 'release', 'acquire', 'release']);
   });
 });
+
+describe('hostile rotation hooks', () => {
+  it('an isNotice or dedupeKey that throws (a value without a string form) is RS_LISTENER; delivery and rotation go on', async () => {
+    const feed = await openFeed({ messagesPerSecond: 100 });
+    const log = deliveryLog();
+    const stream = jsonStream(feed, {
+      topics: ['a'],
+      dedupeKey: (message) => {
+        if (message.seq !== undefined && message.seq % 7 === 0) throw Object.create(null);
+        return message.seq === undefined ? undefined : `${message.topic}:${message.seq}`;
+      },
+      rotate: { overlapMs: 2_000, isNotice: () => { throw Symbol('no'); } },
+    });
+    stream.on('message', log.onMessage);
+    stream.start();
+    await waitForState(stream, 'open');
+    await sleep(100);
+    await stream.rotate();
+    await sleep(100);
+    const codes = new Set(stream.errors.map((error) => (error as { code?: string }).code));
+    expect(codes).toEqual(new Set(['RS_LISTENER']));
+    expect(stream.state).toBe('open');
+    expect(log.count()).toBeGreaterThan(10);
+  });
+});
