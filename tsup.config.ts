@@ -17,7 +17,7 @@ export default defineConfig([
     clean: true,
     target: 'es2022',
     platform: 'neutral',
-    external: ['ws', 'isomorphic-ws', 'eventemitter3', 'p-retry', 'node:http', 'node:net', 'node:events'],
+    external: ['ws', 'isomorphic-ws', 'p-retry', 'node:http', 'node:net', 'node:events'],
   },
   {
     // CommonJS: p-retry (and its dependency) is ESM-only, so it is bundled in; `require()` of the

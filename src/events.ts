@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'eventemitter3';
+import type { EventListener, EventNames } from './safe-emitter.js';
 import type { ResilientStreamError } from './errors.js';
 import type { ResyncReason } from './options.js';
 import type { StreamState } from './state.js';
@@ -173,6 +173,6 @@ export interface StreamHealth {
 }
 
 /** Internal helpers for typing the stream's emitter (not exported from the package). */
-export type EventNameOf<In, Out, Data extends In> = EventEmitter.EventNames<ResilientStreamEvents<In, Out, Data>>;
-export type EventListenerOf<In, Out, Data extends In, E extends EventNameOf<In, Out, Data>> = EventEmitter.EventListener<ResilientStreamEvents<In, Out, Data>, E>;
+export type EventNameOf<In, Out, Data extends In> = EventNames<ResilientStreamEvents<In, Out, Data>>;
+export type EventListenerOf<In, Out, Data extends In, E extends EventNameOf<In, Out, Data>> = EventListener<ResilientStreamEvents<In, Out, Data>, E>;
 export type EventPayloadOf<In, Out, E extends keyof ResilientStreamEvents<In, Out>> = Parameters<ResilientStreamEvents<In, Out>[E]>[0];

@@ -1,46 +1,138 @@
-import { EventEmitter } from 'eventemitter3';
+/** An event map: event name -> listener signature, e.g. `{ open: (event: OpenEvent) => void }`. */
+export type EventMap = object;
+/** The event names of a map. */
+export type EventNames<T extends EventMap> = keyof T & (string | symbol);
+/** The listener of `event` in a map. */
+export type EventListener<T extends EventMap, E extends keyof T> = (...args: ArgumentMap<T>[E]) => void;
+type ArgumentMap<T extends EventMap> = { [E in keyof T]: T[E] extends (...args: infer A) => unknown ? A : unknown[] };
 
-type Listener = { fn: (...args: unknown[]) => void; context: unknown; once: boolean };
-type Events = Record<string, Listener | Listener[] | undefined>;
+interface Listener {
+  readonly fn: (...args: unknown[]) => void;
+  readonly context: unknown;
+  readonly once: boolean;
+}
+/**
+ * One listener, or an array once an event has two (most events have one or none). Arrays are never
+ * changed in place (adding or removing makes a new one), so an emit in progress needs no copy.
+ */
+type Slot = Listener | readonly Listener[];
 
 /**
- * An eventemitter3 emitter whose listeners cannot hurt each other or the emitter: every listener
- * runs inside its own try/catch, a throw is handed to `listenerFailed` and the remaining listeners
- * still get the event. With one listener (the common case on the message path) it costs one
- * property read and one call, the same as eventemitter3's own emit.
+ * A typed event emitter (the eventemitter3 API: `on`/`addListener`, `once`, `off`/`removeListener`,
+ * `removeAllListeners`, `emit`, `listeners`, `listenerCount`, `eventNames`, an optional `this` for
+ * each listener) whose own events cannot be hurt by a listener: `emitSafe` runs every listener in its
+ * own try/catch, hands a throw to `listenerFailed`, and the remaining listeners still get the event.
+ * With one listener (the usual case on the message path) an event costs one lookup and one call.
  *
- * This reads eventemitter3's listener storage (`_events`, stable across its v4 and v5 releases;
- * the version is pinned and test/unit/safe-emitter.test.ts pins the behaviour).
+ * The storage is created on the first listener: an idle stream nobody listens to carries none.
  */
-export class SafeEmitter<EventTypes extends EventEmitter.ValidEventTypes> extends EventEmitter<EventTypes> {
-  /** Called with whatever a listener threw; the default ignores it. */
-  protected listenerFailed(_error: unknown, _event: string): void {}
+export class SafeEmitter<Events extends EventMap> {
+  #slots: Record<string | symbol, Slot | undefined> | undefined;
 
-  /** Emits `event` with one argument to every listener, isolating throws. Returns true if anyone listened. */
-  protected emitSafe(event: string, argument: unknown): boolean {
-    const entry = (this as unknown as { _events: Events })._events[event];
-    if (entry === undefined) return false;
-    if (!Array.isArray(entry)) {
-      // One listener, the usual case on the message path: no copy, no extra call.
-      if (entry.once) this.removeListener(event as EventEmitter.EventNames<EventTypes>, entry.fn as never, undefined, true);
-      try {
-        entry.fn.call(entry.context, argument);
-      } catch (error) {
-        this.listenerFailed(error, event);
-      }
-      return true;
+  /** Called with whatever a listener threw (and `emitSafe`'s second argument); the default ignores it. */
+  protected listenerFailed(_error: unknown, _event: string, _detail?: unknown): void {}
+
+  /** Adds `listener` for `event`, called with `context` as `this`. */
+  on<E extends EventNames<Events>>(event: E, listener: EventListener<Events, E>, context?: unknown): this {
+    return this.#add(event, listener, context, false);
+  }
+
+  /** The same as `on`. */
+  addListener<E extends EventNames<Events>>(event: E, listener: EventListener<Events, E>, context?: unknown): this {
+    return this.#add(event, listener, context, false);
+  }
+
+  /** Adds `listener` for the next `event` only. */
+  once<E extends EventNames<Events>>(event: E, listener: EventListener<Events, E>, context?: unknown): this {
+    return this.#add(event, listener, context, true);
+  }
+
+  /**
+   * Removes the listeners of `event` that are `listener` (and were added with `context`, and with
+   * `once()` when `once` is true); with no `listener`, every listener of `event`.
+   */
+  off<E extends EventNames<Events>>(event: E, listener?: EventListener<Events, E>, context?: unknown, once?: boolean): this {
+    const slot = this.#slots?.[event];
+    if (slot === undefined) return this;
+    const kept = listener === undefined ? [] : (Array.isArray(slot) ? slot : [slot]).filter(
+      (entry) => entry.fn !== listener || (once === true && !entry.once) || (context !== undefined && entry.context !== context),
+    );
+    this.#slots![event] = kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : kept;
+    return this;
+  }
+
+  /** The same as `off`. */
+  removeListener<E extends EventNames<Events>>(event: E, listener?: EventListener<Events, E>, context?: unknown, once?: boolean): this {
+    return this.off(event, listener, context, once);
+  }
+
+  /** Removes every listener of `event`, or of every event. */
+  removeAllListeners(event?: EventNames<Events>): this {
+    if (event === undefined) this.#slots = undefined;
+    else if (this.#slots !== undefined) this.#slots[event] = undefined;
+    return this;
+  }
+
+  /** Calls every listener of `event` with `args`; a throw propagates, as with any emitter. True if anyone listened. */
+  emit<E extends EventNames<Events>>(event: E, ...args: Parameters<EventListener<Events, E>>): boolean {
+    const slot = this.#slots?.[event];
+    if (slot === undefined) return false;
+    for (const entry of Array.isArray(slot) ? slot : [slot]) {
+      if (entry.once) this.off(event, entry.fn as never, undefined, true);
+      entry.fn.apply(entry.context, args);
     }
-    // Copy first: a listener may add or remove listeners while we iterate.
-    for (const listener of entry.slice()) this.#call(listener, event, argument);
     return true;
   }
 
-  #call(listener: Listener, event: string, argument: unknown): void {
-    if (listener.once) this.removeListener(event as EventEmitter.EventNames<EventTypes>, listener.fn as never, undefined, true);
+  /** The listener functions of `event`, in the order they were added. */
+  listeners<E extends EventNames<Events>>(event: E): Array<EventListener<Events, E>> {
+    const slot = this.#slots?.[event];
+    return (slot === undefined ? [] : Array.isArray(slot) ? slot : [slot]).map((entry) => entry.fn as EventListener<Events, E>);
+  }
+
+  /** How many listeners `event` has. */
+  listenerCount(event: EventNames<Events>): number {
+    const slot = this.#slots?.[event];
+    return slot === undefined ? 0 : Array.isArray(slot) ? slot.length : 1;
+  }
+
+  /** The events that have listeners. */
+  eventNames(): Array<EventNames<Events>> {
+    const slots = this.#slots;
+    return slots === undefined ? [] : (Reflect.ownKeys(slots) as Array<EventNames<Events>>).filter((event) => slots[event] !== undefined);
+  }
+
+  /** Emits `event` with (`argument`, `detail`) to every listener, isolating throws. True if anyone listened. */
+  protected emitSafe(event: string, argument: unknown, detail?: unknown): boolean {
+    const slot = this.#slots?.[event];
+    if (slot === undefined) return false;
+    if (!Array.isArray(slot)) this.#call(slot as Listener, event, argument, detail);
+    else for (const entry of slot) this.#call(entry, event, argument, detail);
+    return true;
+  }
+
+  #call(entry: Listener, event: string, argument: unknown, detail: unknown): void {
+    if (entry.once) this.off(event as EventNames<Events>, entry.fn as never, undefined, true);
     try {
-      listener.fn.call(listener.context, argument);
+      if (detail === undefined) entry.fn.call(entry.context, argument);
+      else entry.fn.call(entry.context, argument, detail);
     } catch (error) {
-      this.listenerFailed(error, event);
+      this.listenerFailed(error, event, detail);
     }
   }
+
+  #add(event: string | symbol, fn: unknown, context: unknown, once: boolean): this {
+    if (typeof fn !== 'function') throw new TypeError(`Expected a listener function for '${String(event)}', got ${typeof fn}.`);
+    const slots = (this.#slots ??= Object.create(null) as Record<string | symbol, Slot | undefined>);
+    const entry: Listener = { fn: fn as Listener['fn'], context: context ?? this, once };
+    const slot = slots[event];
+    slots[event] = slot === undefined ? entry : Array.isArray(slot) ? [...slot, entry] : [slot, entry];
+    return this;
+  }
 }
+
+/** The public face of a {@link SafeEmitter}, for interfaces of objects that are one. */
+export type Emitter<Events extends EventMap> = Pick<
+  SafeEmitter<Events>,
+  'on' | 'addListener' | 'once' | 'off' | 'removeListener' | 'removeAllListeners' | 'emit' | 'listeners' | 'listenerCount' | 'eventNames'
+>;

@@ -3,7 +3,7 @@ import { describe, ResilientStreamError } from './errors.js';
 import { MessageIterator, type IteratorHost } from './message-iterator.js';
 import { DialBudget } from './pool/dial-budget.js';
 import { Placement } from './pool/placement.js';
-import { PoolEmitter } from './pool/pool-emitter.js';
+import { SafeEmitter } from './safe-emitter.js';
 import { memberOptions, poolSettings, RotationLock, type StreamPoolOptions } from './pool/pool-options.js';
 import { topicList } from './validate.js';
 import { ResilientStream } from './resilient-stream.js';
@@ -47,7 +47,7 @@ const USER_PAUSE = Object.freeze({});
  * last). Members' dials share one budget, events are forwarded with the member's index, and one
  * member's trouble never touches another's delivery. Browser-safe. See docs/pool.md.
  */
-export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamPoolEvents<In, Out>> {
+export class StreamPool<In = unknown, Out = unknown> extends SafeEmitter<StreamPoolEvents<In, Out>> {
   readonly #shared: ResilientStreamOptions<In, Out>;
   readonly #url: ResilientStreamOptions<In, Out>['url'];
   readonly #budget: DialBudget | undefined;
@@ -190,10 +190,10 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
   }
 
   /** A listener threw: report it as RS_LISTENER from the same member. A throwing `error` listener is swallowed. */
-  protected override listenerFailed(cause: unknown, event: string, index: number): void {
+  protected override listenerFailed(cause: unknown, event: string, index?: unknown): void {
     if (event === 'error') return;
     const error = new ResilientStreamError('RS_LISTENER', `A listener of '${event}' threw: ${describe(cause)}`, { cause, event });
-    this.emitPair('error', error, index);
+    this.emitSafe('error', error, index);
   }
 
   // ── members ──────────────────────────────────────────────────────────────────────────────────
@@ -232,7 +232,7 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
     const forwarders = FORWARDED.map((event) => {
       const forward = (payload: unknown): void => {
         const index = this.#placement.members.indexOf(member);
-        if (index !== -1) this.emitPair(event, payload, index);
+        if (index !== -1) this.emitSafe(event, payload, index);
       };
       member.on(event, forward);
       return [event, forward] as const;
@@ -247,7 +247,7 @@ export class StreamPool<In = unknown, Out = unknown> extends PoolEmitter<StreamP
   #deliver(member: ResilientStream<In, Out>, message: In): void {
     const index = this.#placement.members.indexOf(member);
     if (index === -1) return;
-    this.emitPair('message', message, index);
+    this.emitSafe('message', message, index);
     if (this.#iterators !== undefined) for (const iterator of this.#iterators) iterator.push(message);
   }
 

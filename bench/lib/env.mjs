@@ -41,7 +41,6 @@ export function environment() {
       ws: packageVersion('ws'),
       'reconnecting-websocket': packageVersion('reconnecting-websocket'),
       partysocket: packageVersion('partysocket'),
-      eventemitter3: packageVersion('eventemitter3'),
     },
     build: process.env.BENCH_BUILD ?? 'unknown',
   };

@@ -1,6 +1,5 @@
-import type { EventEmitter } from 'eventemitter3';
 import { ResilientStream } from '../resilient-stream.js';
-import { SafeEmitter } from '../safe-emitter.js';
+import { SafeEmitter, type Emitter } from '../safe-emitter.js';
 import { SymbolBook, type BreakReason } from './book-keeper.js';
 import { BOOK_FEED, type BookFeed, type BookSpec, type BookUpdate, type PriceLevel } from './types.js';
 import type { VenueError } from './venue-error.js';
@@ -44,7 +43,7 @@ export interface BookView {
 }
 
 /** What {@link watchOrderBook} returns. The single-symbol accessors read the first symbol. */
-export interface OrderBookHandle<In, Out> extends BookView, EventEmitter<OrderBookEvents> {
+export interface OrderBookHandle<In, Out> extends BookView, Emitter<OrderBookEvents> {
   /** Resolves once every watched book has been consistent once; rejects if the handle closes first. */
   readonly ready: Promise<void>;
   /** The symbols watched, in the venue's notation. */

@@ -52,6 +52,79 @@ describe('SafeEmitter', () => {
   });
 });
 
+describe('SafeEmitter, the eventemitter3 API it replaces', () => {
+  type Map = { tick: (n: number) => void; pair: (a: string, b: number) => void; [s]: () => void };
+  const s = Symbol('s');
+  class Plain extends SafeEmitter<Map> {}
+
+  it('emit() passes every argument, returns whether anyone listened, and lets a throw propagate', () => {
+    const emitter = new Plain();
+    const seen: unknown[] = [];
+    expect(emitter.emit('pair', 'a', 1)).toBe(false);
+    emitter.addListener('pair', (a, b) => seen.push(a, b));
+    expect(emitter.emit('pair', 'a', 1)).toBe(true);
+    expect(seen).toEqual(['a', 1]);
+    emitter.on('tick', () => { throw new Error('loud'); });
+    expect(() => emitter.emit('tick', 1)).toThrow('loud');
+  });
+
+  it('off() matches the listener, then the context and once when given; with no listener it clears the event', () => {
+    const emitter = new Plain();
+    const calls: string[] = [];
+    const listener = function (this: { name: string }): void { calls.push(this.name); };
+    const a = { name: 'a' };
+    const b = { name: 'b' };
+    emitter.on('tick', listener, a).on('tick', listener, b).once('tick', listener, a);
+    emitter.off('tick', listener, b);
+    emitter.emit('tick', 1);
+    expect(calls).toEqual(['a', 'a']);
+    expect(emitter.listenerCount('tick')).toBe(1);
+    emitter.once('tick', listener, b);
+    emitter.removeListener('tick', listener, undefined, true);
+    expect(emitter.listeners('tick')).toEqual([listener]);
+    emitter.on('tick', () => {}).off('tick');
+    expect(emitter.listenerCount('tick')).toBe(0);
+  });
+
+  it('a listener runs with the emitter as `this` when no context is given', () => {
+    const emitter = new Plain();
+    let self: unknown;
+    emitter.on('tick', function (this: unknown) { self = this; });
+    emitter.emit('tick', 1);
+    expect(self).toBe(emitter);
+  });
+
+  it('eventNames() lists events that have listeners, symbols included; removeAllListeners() empties one or all', () => {
+    const emitter = new Plain();
+    expect(emitter.eventNames()).toEqual([]);
+    emitter.on('tick', () => {}).on('pair', () => {}).on(s, () => {});
+    expect(emitter.eventNames()).toEqual(['tick', 'pair', s]);
+    emitter.removeAllListeners('pair');
+    expect(emitter.eventNames()).toEqual(['tick', s]);
+    emitter.removeAllListeners();
+    expect(emitter.eventNames()).toEqual([]);
+    expect(emitter.emit(s)).toBe(false);
+  });
+
+  it('a listener added during an emit waits for the next one; one removed during an emit still runs in it', () => {
+    const emitter = new Plain();
+    const seen: string[] = [];
+    const late = (): void => { seen.push('late'); };
+    const removed = (): void => { seen.push('removed'); };
+    emitter.on('tick', () => { seen.push('first'); emitter.on('tick', late); emitter.off('tick', removed); });
+    emitter.on('tick', removed);
+    emitter.emit('tick', 1);
+    expect(seen).toEqual(['first', 'removed']);
+    seen.length = 0;
+    emitter.emit('tick', 2);
+    expect(seen).toEqual(['first', 'late']);
+  });
+
+  it('refuses a listener that is not a function, with a TypeError naming the event', () => {
+    expect(() => new Plain().on('tick', 'nope' as never)).toThrow(new TypeError("Expected a listener function for 'tick', got string."));
+  });
+});
+
 /** An iterator host that records what the iterator asked for. */
 function host() {
   const calls: string[] = [];
