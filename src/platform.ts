@@ -1,52 +1,18 @@
-/** What the platform can tell a stream about the network and the page. */
-export interface PlatformCallbacks {
-  /** The browser says the network is gone. */
-  offline(): void;
-  /** The browser says the network is back. */
-  online(): void;
-  /** The page became visible again or was restored from the back/forward cache. */
-  wake(): void;
-}
-
 type Target = {
-  addEventListener(type: string, listener: () => void): void;
-  removeEventListener(type: string, listener: () => void): void;
+  addEventListener(type: string, listener: EventListenerObject): void;
+  removeEventListener(type: string, listener: EventListenerObject): void;
 };
+type Scope = Partial<Target> & { document?: Partial<Target> & { visibilityState?: string } };
 
-/**
- * Listens to `online`, `offline`, `visibilitychange` and `pageshow` where they exist (browsers,
- * workers) and does nothing elsewhere (Node). Returns the function that removes every listener.
- */
-export function watchPlatform(callbacks: PlatformCallbacks): () => void {
-  const scope = globalThis as unknown as Partial<Target> & { document?: Partial<Target> & { visibilityState?: string } };
-  if (typeof scope.addEventListener !== 'function' || typeof scope.removeEventListener !== 'function') return () => {};
-  // Keep the very targets and functions used to subscribe, so cleanup works whatever happens to globals later.
-  const window: Target = { addEventListener: scope.addEventListener.bind(scope), removeEventListener: scope.removeEventListener.bind(scope) };
-  const document = scope.document;
-  const onOffline = (): void => callbacks.offline();
-  const onOnline = (): void => callbacks.online();
-  const onVisibility = (): void => {
-    if (document?.visibilityState === 'visible') callbacks.wake();
-  };
-  const onPageShow = (): void => callbacks.wake();
-  window.addEventListener('offline', onOffline);
-  window.addEventListener('online', onOnline);
-  window.addEventListener('pageshow', onPageShow);
-  document?.addEventListener?.('visibilitychange', onVisibility);
-  return () => {
-    window.removeEventListener('offline', onOffline);
-    window.removeEventListener('online', onOnline);
-    window.removeEventListener('pageshow', onPageShow);
-    document?.removeEventListener?.('visibilitychange', onVisibility);
-  };
-}
+const NOOP = (): void => {};
+const WINDOW_EVENTS = ['offline', 'online', 'pageshow'] as const;
 
 /** Runs `onAbort` when `signal` aborts (at once if it has); returns the function that stops listening. */
 export function watchAbort(signal: AbortSignal | undefined, onAbort: () => void): () => void {
-  if (signal === undefined) return () => {};
+  if (signal === undefined) return NOOP;
   if (signal.aborted) {
     onAbort();
-    return () => {};
+    return NOOP;
   }
   signal.addEventListener('abort', onAbort, { once: true });
   return () => signal.removeEventListener('abort', onAbort);
@@ -62,22 +28,63 @@ export interface NetworkHost {
   checkLiveness(): void;
 }
 
+type NetworkOptions = { readonly reconnectOnOffline: boolean; readonly reconnectOnOnline: boolean; readonly checkOnWake: boolean };
+
 /**
- * Wires the page's signals to a stream, honouring `reconnectOnOffline`, `reconnectOnOnline` and
- * `checkOnWake`. Returns the function that removes every listener.
+ * One stream's listener for `online`, `offline`, `visibilitychange` and `pageshow`: a single
+ * object whose `handleEvent` serves every event (no closure per event and stream).
  */
-export function watchNetwork(options: { readonly reconnectOnOffline: boolean; readonly reconnectOnOnline: boolean; readonly checkOnWake: boolean },
-  host: NetworkHost): () => void {
-  return watchPlatform({
-    offline: () => {
-      if (options.reconnectOnOffline) host.dropForOffline();
-    },
-    online: () => {
-      if (options.reconnectOnOnline) host.redialSoon();
-    },
-    wake: () => {
-      if (options.checkOnWake) host.checkLiveness();
-      if (options.reconnectOnOnline) host.redialSoon();
-    },
-  });
+class NetworkWatch implements EventListenerObject {
+  readonly #options: NetworkOptions;
+  readonly #host: NetworkHost;
+  readonly #document: Scope['document'];
+
+  constructor(options: NetworkOptions, host: NetworkHost, document: Scope['document']) {
+    this.#options = options;
+    this.#host = host;
+    this.#document = document;
+  }
+
+  handleEvent(event: Event): void {
+    const options = this.#options;
+    switch (event.type) {
+      case 'offline':
+        if (options.reconnectOnOffline) this.#host.dropForOffline();
+        return;
+      case 'online':
+        if (options.reconnectOnOnline) this.#host.redialSoon();
+        return;
+      case 'visibilitychange':
+        if (this.#document?.visibilityState === 'visible') this.#wake();
+        return;
+      case 'pageshow':
+        this.#wake();
+    }
+  }
+
+  /** The page became visible again or was restored from the back/forward cache. */
+  #wake(): void {
+    if (this.#options.checkOnWake) this.#host.checkLiveness();
+    if (this.#options.reconnectOnOnline) this.#host.redialSoon();
+  }
+}
+
+/**
+ * Wires the page's signals (`online`, `offline`, `visibilitychange`, `pageshow`) to a stream where
+ * they exist (browsers, workers), honouring `reconnectOnOffline`, `reconnectOnOnline` and
+ * `checkOnWake`; does nothing and allocates nothing elsewhere (Node). Returns the function that
+ * removes every listener.
+ */
+export function watchNetwork(options: NetworkOptions, host: NetworkHost): () => void {
+  const scope = globalThis as unknown as Scope;
+  const { addEventListener: add, removeEventListener: remove, document } = scope;
+  if (typeof add !== 'function' || typeof remove !== 'function') return NOOP;
+  // Keep the very functions used to subscribe, so cleanup works whatever happens to globals later.
+  const watch = new NetworkWatch(options, host, document);
+  for (const type of WINDOW_EVENTS) add.call(scope, type, watch);
+  document?.addEventListener?.('visibilitychange', watch);
+  return () => {
+    for (const type of WINDOW_EVENTS) remove.call(scope, type, watch);
+    document?.removeEventListener?.('visibilitychange', watch);
+  };
 }
