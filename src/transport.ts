@@ -34,6 +34,10 @@ interface NodeSocket {
   resume(): void;
 }
 
+/** Where ws's shared listeners find the transport of the socket they were called on. */
+const OWNER = Symbol('resilient-stream transport');
+type OwnedSocket = NodeSocket & { [OWNER]: Transport };
+
 interface HttpResponse {
   statusCode?: number;
   headers: Record<string, string | string[] | undefined>;
@@ -176,26 +180,42 @@ export class Transport {
     }
   }
 
-  #listenNode(socket: NodeSocket): void {
-    socket.on('open', () => this.#handlers.onOpen());
-    socket.on('message', (data: Uint8Array, isBinary: boolean) => {
+  /**
+   * ws's listeners, the same functions for every socket: ws calls a listener with the socket as
+   * `this`, and the socket names its transport, so an idle socket carries no closure per event.
+   */
+  static readonly #nodeListeners = Object.entries({
+    open(this: OwnedSocket): void {
+      this[OWNER].#handlers.onOpen();
+    },
+    message(this: OwnedSocket, data: Uint8Array, isBinary: boolean): void {
       // ws hands over a Buffer (a Uint8Array) for both kinds; text must become a string for decode.
-      this.#receiver.receive(isBinary ? data : data.toString(), data.byteLength);
-    });
-    socket.on('ping', (data: Uint8Array) => {
-      this.#handlers.onControlFrame();
-      if (!this.#autoPong) this.#handlers.onPing(data);
-    });
-    socket.on('pong', () => this.#handlers.onControlFrame());
-    socket.on('close', (code: number, reason: Uint8Array) => {
-      this.#handlers.onClose(code, reason.toString(), code !== 1006);
-    });
-    socket.on('error', (error: Error) => this.#handlers.onError(error));
-    socket.on('unexpected-response', (_request: unknown, response: HttpResponse) => {
+      this[OWNER].#receiver.receive(isBinary ? data : data.toString(), data.byteLength);
+    },
+    ping(this: OwnedSocket, data: Uint8Array): void {
+      const transport = this[OWNER];
+      transport.#handlers.onControlFrame();
+      if (!transport.#autoPong) transport.#handlers.onPing(data);
+    },
+    pong(this: OwnedSocket): void {
+      this[OWNER].#handlers.onControlFrame();
+    },
+    close(this: OwnedSocket, code: number, reason: Uint8Array): void {
+      this[OWNER].#handlers.onClose(code, reason.toString(), code !== 1006);
+    },
+    error(this: OwnedSocket, error: Error): void {
+      this[OWNER].#handlers.onError(error);
+    },
+    'unexpected-response'(this: OwnedSocket, _request: unknown, response: HttpResponse): void {
       const status = response.statusCode ?? 0;
-      this.#handlers.onHandshakeRejected(status, parseRetryAfter(response.headers['retry-after'], Date.now()));
-      socket.terminate();
-    });
+      this[OWNER].#handlers.onHandshakeRejected(status, parseRetryAfter(response.headers['retry-after'], Date.now()));
+      this.terminate();
+    },
+  });
+
+  #listenNode(socket: NodeSocket): void {
+    const owned: OwnedSocket = Object.assign(socket, { [OWNER]: this as Transport });
+    for (const [event, listener] of Transport.#nodeListeners) owned.on(event, listener);
   }
 
   #listenStandard(): void {

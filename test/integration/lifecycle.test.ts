@@ -518,8 +518,9 @@ describe('secrets and generations', () => {
     const messages: unknown[] = [];
     const recorder = new EventRecorder(stream);
     stream.on('message', (message) => messages.push(message));
-    for (const listener of listeners) listener(Buffer.from('{"topic":"ghost"}'), false);
-    for (const listener of closeListeners) listener(1006, Buffer.from(''));
+    // As ws calls them: with the socket as `this`.
+    for (const listener of listeners) listener.call(old, Buffer.from('{"topic":"ghost"}'), false);
+    for (const listener of closeListeners) listener.call(old, 1006, Buffer.from(''));
     await sleep(20);
     expect(messages).toEqual([]);
     expect(recorder.story).toEqual([]);
