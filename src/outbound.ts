@@ -41,16 +41,16 @@ type OutboundOptions<Out> = Pick<ResolvedOptions<never, Out>, 'encode' | 'sendQu
 export class Outbound<Out> {
   readonly #options: OutboundOptions<Out>;
   readonly #host: OutboundHost;
-  readonly #queue: SendQueue<Frame> | undefined;
+  /** Created on the first frame sent while not live: most streams never queue one. */
+  #queue: SendQueue<Frame> | undefined;
   #sent = 0;
-  /** One pacer per socket, only with `rateLimit`. */
-  readonly #pacers = new WeakMap<Transport, Pacer<Frame | Control>>();
-  readonly #waitingPongs = new WeakMap<Transport, Control>();
+  /** One pacer per socket, only with `rateLimit` (the maps are created on first use). */
+  #pacers: WeakMap<Transport, Pacer<Frame | Control>> | undefined;
+  #waitingPongs: WeakMap<Transport, Control> | undefined;
 
   constructor(options: OutboundOptions<Out>, host: OutboundHost) {
     this.#options = options;
     this.#host = host;
-    this.#queue = options.sendQueue === false ? undefined : new SendQueue<Frame>(options.sendQueue);
   }
 
   /** Counters for health(). */
@@ -67,18 +67,25 @@ export class Outbound<Out> {
     const frame = this.#encode(message);
     if (frame === undefined) return false;
     if (transport !== undefined) return this.#out(transport, frame, true);
-    if (this.#queue === undefined) return false;
-    this.#queue.push(frame, this.#options.clock.now());
+    return this.#enqueue(frame, this.#options.clock.now());
+  }
+
+  /** Holds a frame for the next open; false when there is no send queue. */
+  #enqueue(frame: Frame, now: number): boolean {
+    const policy = this.#options.sendQueue;
+    if (policy === false) return false;
+    (this.#queue ??= new SendQueue<Frame>(policy)).push(frame, now);
     return true;
   }
 
   /** The socket is gone: its pacer stops, and user frames still waiting go back to the send queue. */
   release(transport: Transport | undefined): void {
-    const pacer = transport === undefined ? undefined : this.#pacers.get(transport);
+    if (transport === undefined || this.#pacers === undefined) return;
+    const pacer = this.#pacers.get(transport);
     if (pacer === undefined) return;
-    this.#pacers.delete(transport!);
+    this.#pacers.delete(transport);
     const now = this.#options.clock.now();
-    for (const { frame, isUser } of pacer.stop()) if (isUser && !(frame instanceof Control)) this.#queue?.push(frame, now);
+    for (const { frame, isUser } of pacer.stop()) if (isUser && !(frame instanceof Control)) this.#enqueue(frame, now);
   }
 
   /**
@@ -87,13 +94,14 @@ export class Outbound<Out> {
    * an endpoint answer only the most recent ping, so a fast pinger cannot grow the queue.
    */
   pong(transport: Transport, data: Uint8Array): void {
-    const waiting = this.#waitingPongs.get(transport);
+    const waitingPongs = (this.#waitingPongs ??= new WeakMap());
+    const waiting = waitingPongs.get(transport);
     if (waiting !== undefined) {
       waiting.pong = data;
       return;
     }
     const control = new Control(data);
-    this.#waitingPongs.set(transport, control);
+    waitingPongs.set(transport, control);
     this.#out(transport, control, false);
   }
 
@@ -101,10 +109,11 @@ export class Outbound<Out> {
   #out(transport: Transport, frame: Frame | Control, isUser: boolean): boolean {
     const limit = this.#options.rateLimit;
     if (limit === false || (frame instanceof Control && !limit.countControlFrames)) return this.#write(transport, frame);
-    let pacer = this.#pacers.get(transport);
+    const pacers = (this.#pacers ??= new WeakMap());
+    let pacer = pacers.get(transport);
     if (pacer === undefined) {
       pacer = new Pacer<Frame | Control>(limit, this.#options.clock, (paced) => this.#write(transport, paced));
-      this.#pacers.set(transport, pacer);
+      pacers.set(transport, pacer);
     }
     pacer.submit(frame, isUser);
     return true;
@@ -153,7 +162,7 @@ export class Outbound<Out> {
     try {
       if (frame === PING) transport.ping();
       else if (frame instanceof Control) {
-        this.#waitingPongs.delete(transport);
+        this.#waitingPongs?.delete(transport);
         transport.pong(frame.pong!);
       }
       else transport.send(frame);
