@@ -110,7 +110,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     recycle(error: ResilientStreamError, code?: number): void { this.#s.#recycle(error, code); }
     setState(to: StreamState, reason: string): void { this.#s.#transition(to, reason); }
     isCurrent(generation: number): boolean { return generation === this.#s.#generation && !this.#s.#isClosing; }
-    topics(): string[] { return [...this.#s.#subscriptions.topics]; }
+    topics(): string[] { return this.#s.#subscriptions.list(); }
     ping(): boolean { return this.#s.#outbound.ping(this.#s.#connection?.transport); }
     dead(event: StaleEvent): void {
       this.#s.emitSafe('stale', event);
@@ -245,7 +245,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     const connection = this.#connection;
     const resyncer = this.#resyncer;
     return streamHealth({
-      now: this.#options.clock.now(), state: this.#state, liveness: this.#liveness, topics: this.#subscriptions.topics,
+      now: this.#options.clock.now(), state: this.#state, liveness: this.#liveness, topics: this.#subscriptions.list(),
       liveSince: isLive(this.#state) ? connection?.openedAt : undefined, openedAt: connection?.openedAt,
       isResyncing: (topic) => resyncer?.isResyncing(topic) ?? false,
       counts: {

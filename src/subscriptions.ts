@@ -10,14 +10,15 @@ import { topicList } from './validate.js';
  * the liveness monitor while subscribed.
  */
 export class Subscriptions<Out> {
-  readonly #topics: Set<string>;
+  /** Created with the first topic (or the first read of {@link topics}): many streams have none. */
+  #topics: Set<string> | undefined;
   readonly #outbound: Outbound<Out>;
   readonly #liveness: LivenessMonitor;
   /** Tells the stream's socket now (only it may be written to). */
   readonly #stream: { readonly connection: Connection | undefined };
 
   constructor(initial: readonly string[], outbound: Outbound<Out>, liveness: LivenessMonitor, stream: { readonly connection: Connection | undefined }) {
-    this.#topics = new Set(initial);
+    if (initial.length > 0) this.#topics = new Set(initial);
     this.#outbound = outbound;
     this.#liveness = liveness;
     this.#stream = stream;
@@ -25,13 +26,19 @@ export class Subscriptions<Out> {
 
   /** The desired topics (sent after every open). */
   get topics(): ReadonlySet<string> {
-    return this.#topics;
+    return (this.#topics ??= new Set());
+  }
+
+  /** A copy of the desired topics, in the order they were added (creates no set). */
+  list(): string[] {
+    return this.#topics === undefined ? [] : [...this.#topics];
   }
 
   /** Adds topics; subscribes them now if the socket is live. */
   add(topics: string | string[]): void {
-    const added = topicList(topics, 'subscribe').filter((topic) => !this.#topics.has(topic));
-    for (const topic of added) this.#topics.add(topic);
+    const desired = (this.#topics ??= new Set());
+    const added = topicList(topics, 'subscribe').filter((topic) => !desired.has(topic));
+    for (const topic of added) desired.add(topic);
     const connection = this.#stream.connection;
     if (added.length === 0 || connection?.liveAt === undefined) return;
     for (const topic of added) this.#liveness.watchTopic(topic);
@@ -40,9 +47,12 @@ export class Subscriptions<Out> {
 
   /** Removes topics; unsubscribes them now if the socket is live. */
   remove(topics: string | string[]): void {
-    const removed = topicList(topics, 'unsubscribe').filter((topic) => this.#topics.has(topic));
+    const requested = topicList(topics, 'unsubscribe');
+    const desired = this.#topics;
+    if (desired === undefined) return;
+    const removed = requested.filter((topic) => desired.has(topic));
     for (const topic of removed) {
-      this.#topics.delete(topic);
+      desired.delete(topic);
       this.#liveness.unwatchTopic(topic);
     }
     const connection = this.#stream.connection;
@@ -52,7 +62,7 @@ export class Subscriptions<Out> {
   /** Liveness deadlines restart for a new socket, with every desired topic watched. */
   watchAll(): void {
     this.#liveness.start();
-    for (const topic of this.#topics) this.#liveness.watchTopic(topic);
+    if (this.#topics !== undefined) for (const topic of this.#topics) this.#liveness.watchTopic(topic);
   }
 
   /**
@@ -60,11 +70,11 @@ export class Subscriptions<Out> {
    * topics changed while the hook ran. False if the socket was replaced or the hook failed.
    */
   async open(connection: Connection): Promise<boolean> {
-    const sent = [...this.#topics];
+    const sent = this.list();
     if (!(await this.#outbound.subscribe(sent, this.#target(connection), true))) return false;
     const sentSet = new Set(sent);
-    const added = [...this.#topics].filter((topic) => !sentSet.has(topic));
-    const removed = sent.filter((topic) => !this.#topics.has(topic));
+    const added = this.list().filter((topic) => !sentSet.has(topic));
+    const removed = sent.filter((topic) => this.#topics?.has(topic) !== true);
     if (removed.length > 0) this.#outbound.unsubscribe(removed, connection.transport);
     if (added.length > 0) void this.#outbound.subscribe(added, this.#target(connection));
     return true;
