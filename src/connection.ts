@@ -158,8 +158,10 @@ export class Connection implements TransportHandlers {
         this.#host.ended(this, { kind: 'dial-failed', error, isFatal: true });
         return;
       }
-      this.#rawUrl = String(resolved);
-      this.url = redactUrl(this.#rawUrl);
+      const rawUrl = (this.#rawUrl = String(resolved));
+      const redacted = redactUrl(rawUrl);
+      // The same string when nothing was redacted: no second copy per socket.
+      this.url = redacted === rawUrl ? rawUrl : redacted;
       // ws refuses a frame over maxPayload while it arrives (0 is ws's "no limit").
       const wsOptions: Record<string, unknown> = { ...clientOptions, maxPayload: Number.isFinite(maxMessageBytes) ? maxMessageBytes : 0 };
       // Venues that count pongs toward their rate limit: the stream answers pings itself, paced.
