@@ -193,8 +193,11 @@ function resolveSendQueue(value: unknown): SendQueueOptions | false {
   return Object.freeze(merged);
 }
 
+/** Shared by every stream without initial topics (one frozen array, not one each). */
+const NO_TOPICS: readonly string[] = Object.freeze([]);
+
 function resolveTopics(value: unknown): readonly string[] {
-  if (value === undefined) return [];
+  if (value === undefined) return NO_TOPICS;
   if (!Array.isArray(value) || value.some((topic) => typeof topic !== 'string' || topic === '')) {
     return invalid('topics', 'an array of non-empty strings', value);
   }
