@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineConfig } from 'tsup';
 
 const entry = {
@@ -53,8 +54,17 @@ export default defineConfig([
     target: 'es2022',
     platform: 'browser',
     noExternal: [/./],
+    // Optional parts (resync, rotation) become chunks fetched only by streams that use them: the
+    // browser loaders of src/lazy.browser.ts replace src/lazy.ts, which loads them with the stream.
+    splitting: true,
     esbuildOptions(options) {
       options.alias = { ...options.alias, 'isomorphic-ws': 'isomorphic-ws/browser.js' };
     },
+    esbuildPlugins: [{
+      name: 'browser-lazy-parts',
+      setup(build) {
+        build.onResolve({ filter: /^\.\/lazy\.js$/ }, (args) => ({ path: join(args.resolveDir, 'lazy.browser.ts') }));
+      },
+    }],
   },
 ]);

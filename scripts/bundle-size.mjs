@@ -8,7 +8,7 @@
 //
 // Usage: node scripts/bundle-size.mjs [--json]   (needs `npm run build` first; `npm run size` does both)
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -45,7 +45,12 @@ const PEERS = [
   { name: 'partysocket 1.3.0 (partysocket/ws)', source: "export { default } from 'partysocket/ws';" },
 ];
 
-/** Bundles `options` for the browser, minified; returns raw, minified and gzipped byte counts. */
+/**
+ * Bundles `options` for the browser, minified, with code splitting so a dynamic import() stays a
+ * separate chunk, the way every bundler ships it. Returns what a page downloads up front (the entry
+ * and the chunks it imports statically: min bytes, and gzip bytes with each file gzipped on its own,
+ * as a server sends them) and each chunk fetched only on demand (with the chunks it adds).
+ */
 async function measure(options) {
   const result = await build({
     ...options,
@@ -54,15 +59,40 @@ async function measure(options) {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
+    splitting: true,
+    outdir: join(ROOT, 'dist/.size'),
+    metafile: true,
     write: false,
     logLevel: 'silent',
   });
-  const code = result.outputFiles[0].contents;
-  return { minBytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
+  const files = new Map(result.outputFiles.map((file) => [file.path.slice(ROOT.length + 1), file.contents]));
+  const outputs = result.metafile.outputs;
+  const closure = (start, seen = new Set()) => {
+    for (const path of start) {
+      if (seen.has(path)) continue;
+      seen.add(path);
+      closure(outputs[path].imports.filter((i) => i.kind === 'import-statement').map((i) => i.path), seen);
+    }
+    return seen;
+  };
+  const sizeOf = (paths) => {
+    let minBytes = 0;
+    let gzipBytes = 0;
+    for (const path of paths) {
+      minBytes += files.get(path).byteLength;
+      gzipBytes += gzipSync(files.get(path), { level: 9 }).byteLength;
+    }
+    return { minBytes, gzipBytes };
+  };
+  const entry = Object.keys(outputs).find((path) => outputs[path].entryPoint !== undefined);
+  const upFront = closure([entry]);
+  const onDemand = [...new Set(Object.values(outputs).flatMap((o) => o.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path)))]
+    .map((path) => ({ name: path.replace(/^dist\/\.size\//, '').replace(/(-[A-Z0-9]{8})+\.js$/, ''), ...sizeOf([...closure([path])].filter((p) => !upFront.has(p))) }));
+  return { ...sizeOf(upFront), onDemand };
 }
 
 function fromSource(contents) {
-  return { stdin: { contents, resolveDir: ROOT, loader: 'js' } };
+  return { stdin: { contents, resolveDir: ROOT, loader: 'js', sourcefile: 'measured-entry.js' } };
 }
 
 /** Every forbidden pattern found in the browser build, with the code around it. */
@@ -83,15 +113,20 @@ async function main() {
     console.error(`Expected the browser build at ${BROWSER_BUILD}, found nothing: run \`npm run build\` first.`);
     process.exit(2);
   }
-  const leaks = await findNodeLeaks(BROWSER_BUILD);
+  const leaks = [];
+  for (const file of readdirSync(dirname(BROWSER_BUILD)).filter((name) => name.endsWith('.js'))) {
+    leaks.push(...(await findNodeLeaks(join(dirname(BROWSER_BUILD), file))).map((leak) => `${file}: ${leak}`));
+  }
   if (leaks.length > 0) {
     // Bundling would fail or hide the import, so report and stop before measuring.
     console.error(`Expected a browser build free of Node and of bare imports, found:\n  ${leaks.join('\n  ')}`);
     process.exit(1);
   }
+  const whole = await measure({ entryPoints: [BROWSER_BUILD] });
   const rows = [
-    { name: 'resilient-stream (browser build)', ...(await measure({ entryPoints: [BROWSER_BUILD] })) },
+    { name: 'resilient-stream (browser build)', ...whole },
     { name: 'resilient-stream, ResilientStream only', ...(await measure(fromSource(`export { ResilientStream } from ${JSON.stringify(BROWSER_BUILD)};`))) },
+    ...whole.onDemand.map((chunk) => ({ ...chunk, name: `  + on demand: ${chunk.name}` })),
   ];
   for (const peer of PEERS) rows.push({ name: peer.name, ...(await measure(fromSource(peer.source))) });
   const own = rows[0];

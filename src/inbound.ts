@@ -32,7 +32,8 @@ export class Inbound<In> {
   readonly #isData: ((message: In) => boolean) | undefined;
   readonly #topicOf: ((message: In) => string | undefined) | undefined;
   readonly #liveness: LivenessMonitor;
-  readonly #sink: MessageSink<In>;
+  /** Set again when the resyncer arrives (the browser build loads it after construction). */
+  sink: MessageSink<In>;
   readonly #host: InboundHost;
 
   constructor(options: InboundOptions<In>, liveness: LivenessMonitor, sink: MessageSink<In>, host: InboundHost) {
@@ -42,7 +43,7 @@ export class Inbound<In> {
     this.#isData = options.isData;
     this.#topicOf = options.topicOf;
     this.#liveness = liveness;
-    this.#sink = sink;
+    this.sink = sink;
     this.#host = host;
   }
 
@@ -67,7 +68,7 @@ export class Inbound<In> {
       if (topic !== undefined) liveness.recordTopic(topic);
     }
     this.received++;
-    this.#sink.deliver(message, topic, isData);
+    this.sink.deliver(message, topic, isData);
   }
 
   /** Calls a user function on a message; a throw is reported and treated as `undefined`. */

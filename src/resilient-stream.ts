@@ -11,12 +11,14 @@ import { watchAbort, watchNetwork, type NetworkHost } from './platform.js';
 import { nextEvent, waitForState, type WaitForOptions } from './promises.js';
 import { Redialer, type RedialHost } from './redialer.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
-import { Resyncer, type ResyncCallbacks } from './resyncer.js';
-import { Rotator, type RotatorHost } from './rotator.js';
+import { loadResyncer, loadRotator } from './lazy.js';
+import type { Resyncer, ResyncCallbacks } from './resyncer.js';
+import type { Rotator, RotatorHost } from './rotator.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { canTransition, isLive, isTerminal, type StreamState } from './state.js';
 import { StormWatch, type StormCallbacks } from './storm-watch.js';
 import { Subscriptions } from './subscriptions.js';
+import { withPart } from './with-part.js';
 import type { EventListenerOf, EventNameOf, EventPayloadOf, ResilientStreamEvents, RotatedEvent, StaleEvent, StreamHealth } from './events.js';
 import type { ResilientStreamOptions } from './options.js';
 
@@ -28,7 +30,7 @@ const USER_PAUSE = Object.freeze({});
 const NOOP = (): void => {};
 
 type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
-type Hub<In, Out> = ConnectionHost & RotatorHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
+type Hub<In, Out> = ConnectionHost & RotatorHost<In, Out> & ResyncCallbacks<In> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
 
 /**
  * A WebSocket feed that stays alive and honest: reconnects with jittered backoff, resubscribes, detects
@@ -41,7 +43,9 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   readonly #subscriptions: Subscriptions<Out>;
   readonly #liveness: LivenessMonitor;
   /** Only when `sequence` or `resync` is given: most streams need neither. */
-  readonly #resyncer: Resyncer<In> | undefined;
+  #resyncer: Resyncer<In> | undefined;
+  /** While the browser build fetches the resyncer: start() dials once it is wired in. */
+  #loading: Promise<unknown> | undefined;
   readonly #inbound: Inbound<In>;
   readonly #outbound: Outbound<Out>;
   readonly #storm: StormWatch;
@@ -67,14 +71,14 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     const o = (this.#options = resolveOptions(options));
     const hub = (this.#hub = new ResilientStream.#Hub<In, Out, Data>(this));
     this.#liveness = new LivenessMonitor(o, o.clock, hub);
-    this.#resyncer = o.sequence === undefined && o.resync === undefined ? undefined : new Resyncer<In>(o, hub);
-    this.#inbound = new Inbound<In>(o, this.#liveness, this.#resyncer ?? hub, hub);
+    this.#inbound = new Inbound<In>(o, this.#liveness, hub, hub);
     this.#outbound = new Outbound<Out>(o, hub);
     this.#subscriptions = new Subscriptions<Out>(o.topics, this.#outbound, this.#liveness, hub);
     this.#storm = new StormWatch(o.storm, o.clock, hub);
     this.#redialer = new Redialer(o, this.#storm, hub);
     this.#backpressure = new Backpressure<In>(o, hub);
-    if (o.rotate !== false) this.#rotator = new Rotator<In, Out>(hub);
+    if (o.sequence !== undefined || o.resync !== undefined) this.#loadResyncer();
+    if (o.rotate !== false) void Promise.resolve(this.#rotatorPart()).catch((error: unknown) => this.#partFailed('RS_ROTATION_FAILED', 'rotation', error));
     this.#unwatchAbort = o.signal === undefined ? NOOP : watchAbort(o.signal, () => void this.close());
     const logger = pickLogger(o.logger);
     if (logger !== undefined) attachLogger(this, logger);
@@ -171,10 +175,12 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (this.#state === 'closed' || this.#isClosing) {
       throw new ResilientStreamError('RS_CLOSED', 'Expected a stream that is not closed, but start() was called after close().');
     }
-    if (this.#state !== 'idle' && this.#state !== 'failed') return this;
+    if (!this.#canStart()) return this;
     this.#unwatch ??= watchNetwork(this.#options, this.#hub);
     this.#dials = 0;
-    this.#redialer.start();
+    const loading = this.#loading;
+    if (loading === undefined) this.#redialer.start();
+    else void loading.then(() => this.#canStart() && this.#redialer.start(), (error: unknown) => this.#loading === loading && this.#partFailed('RS_CONNECT_FAILED', 'resync', error));
     return this;
   }
 
@@ -204,7 +210,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   /** Make-before-break: a replacement takes over once overlap is proven; rejects with RS_ROTATION_FAILED (the socket stays). */
   rotate(): Promise<void> {
-    return (this.#rotator ??= new Rotator<In, Out>(this.#hub)).rotate('manual');
+    return Promise.resolve(withPart(this.#rotatorPart(), (rotator) => rotator.rotate('manual')));
   }
 
   /** Closes for good: sends a close frame, waits up to `closeTimeoutMs`, releases everything. Idempotent. */
@@ -264,6 +270,10 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   /** `await using stream = ...` closes the stream at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  #canStart(): boolean {
+    return (this.#state === 'idle' || this.#state === 'failed') && !this.#isClosing;
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -369,6 +379,37 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#outbound.clear();
     this.#backpressure.end();
     if (this.#state !== 'closed') this.#transition('closed', 'close() called');
+  }
+
+  // ── optional parts (fetched on first need in the browser build, see lazy.ts) ────────────────
+
+  #loadResyncer(): void {
+    const part = withPart(loadResyncer(), (Resyncer) => {
+      this.#inbound.sink = this.#resyncer = new Resyncer<In>(this.#options, this.#hub);
+      this.#loading = undefined;
+    });
+    if (part instanceof Promise) (this.#loading = part).catch(NOOP);
+  }
+
+  /** The rotator, created with the `rotate` option or on the first rotate(). */
+  #rotatorPart(): Rotator<In, Out> | Promise<Rotator<In, Out>> {
+    return this.#rotator ?? withPart(loadRotator(), (Rotator) => {
+      if (this.#rotator !== undefined) return this.#rotator;
+      const rotator = (this.#rotator = new Rotator<In, Out>(this.#hub));
+      if (this.#connection?.liveAt !== undefined && !this.#isClosing) rotator.live(this.#connection);
+      return rotator;
+    });
+  }
+
+  /** A part's chunk could not be fetched: without the resyncer the stream cannot start (start() fetches again). */
+  #partFailed(code: 'RS_CONNECT_FAILED' | 'RS_ROTATION_FAILED', part: string, cause: unknown): void {
+    const error = new ResilientStreamError(code, `Expected to load the ${part} code (a chunk of the browser build), but the import failed: ${describe(cause)}`, { cause });
+    if (this.#isClosing) return;
+    if (code === 'RS_ROTATION_FAILED') return void this.emitSafe('error', error);
+    this.#loadResyncer();
+    if (!this.#canStart()) return;
+    this.#transition('connecting', `loading the ${part} code`);
+    this.#fail(error);
   }
 
   // ── what the modules report ─────────────────────────────────────────────────────────────────

@@ -19,15 +19,22 @@ import { parseArgs } from 'node:util';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 
-/** URL path → file. Nothing else is reachable. */
+const BROWSER_BUILD = join(ROOT, 'dist/browser');
+
+/** URL path → file. Nothing else is reachable but the files of the browser build (see fileFor). */
 const FILES = {
   '/': join(HERE, 'index.html'),
   '/index.html': join(HERE, 'index.html'),
   '/dashboard.js': join(HERE, 'dashboard.js'),
   '/style.css': join(HERE, 'style.css'),
-  '/dist/browser/index.js': join(ROOT, 'dist/browser/index.js'),
-  '/dist/browser/index.js.map': join(ROOT, 'dist/browser/index.js.map'),
 };
+
+/** The file behind a URL path: a page file, or a file of the browser build (the entry and its chunks). */
+function fileFor(path) {
+  if (Object.hasOwn(FILES, path)) return FILES[path];
+  const name = path.startsWith('/dist/browser/') ? path.slice('/dist/browser/'.length) : '';
+  return /^[\w.-]+\.js(\.map)?$/.test(name) && existsSync(join(BROWSER_BUILD, name)) ? join(BROWSER_BUILD, name) : undefined;
+}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -59,7 +66,7 @@ function parseOptions(argv) {
  * @returns `{ url, feed, close() }`; `url` is the page, `feed` the FeedServer.
  */
 export async function startDashboard({ port = 0, host = '127.0.0.1', rate = 25 } = {}) {
-  if (!existsSync(FILES['/dist/browser/index.js'])) {
+  if (!existsSync(join(BROWSER_BUILD, 'index.js'))) {
     throw new Error('Expected the browser build at dist/browser/index.js, found nothing: run `npm run build` first (or `npm run dashboard`).');
   }
   const { createFeedServer } = await import(pathToFileURL(join(ROOT, 'dist/testing/index.js')).href);
@@ -72,7 +79,7 @@ export async function startDashboard({ port = 0, host = '127.0.0.1', rate = 25 }
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(config);
       return;
     }
-    const file = Object.hasOwn(FILES, path) ? FILES[path] : undefined;
+    const file = fileFor(path);
     if (req.method !== 'GET' || file === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Not found: ${req.method} ${path}\n`);
       return;

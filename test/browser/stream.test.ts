@@ -77,6 +77,24 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
   const reconnectedSince = (i: number): boolean => window.record.events.some((e, at) => at >= i && e.name === 'open' && e.isReconnect === true);
   const eventCount = (): Promise<number> => page.evaluate(() => window.record.events.length);
 
+  it('fetches the resync and rotation chunks only for a stream that uses them, and they work', async () => {
+    const server = await startFeed();
+    const scripts = (): Promise<string[]> => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js')));
+    await open({ url: server.url });
+    await until('data without the optional parts', () => window.record.messages >= 3);
+    expect((await scripts()).filter((name) => /\/(resyncer|rotator)-/.test(name))).toEqual([]);
+    await page.evaluate(() => window.closeStream());
+
+    await open({ url: server.url, sequenced: true, rotate: { maxAgeMs: 400, overlapMs: 2_000 } });
+    await until('two gapless rotations', () => window.record.events.filter((e) => e.name === 'rotated').length >= 2, 0, 10_000);
+    const fetched = await scripts();
+    expect(fetched.some((name) => /\/resyncer-\w+\.js$/.test(name))).toBe(true);
+    expect(fetched.some((name) => /\/rotator-\w+\.js$/.test(name))).toBe(true);
+    expect(await eventsNamed('gap')).toEqual([]);
+    expect(await page.evaluate(() => window.streamHealth()?.rotations)).toBeGreaterThanOrEqual(2);
+    expect((await eventsNamed('error')).map((e) => e.code)).toEqual([]);
+  });
+
   it('connects from the page with the platform WebSocket and receives data', async () => {
     const server = await startFeed();
     await open({ url: server.url, staleAfterMs: 30_000 });
