@@ -1,4 +1,3 @@
-import pRetry, { AbortError } from 'p-retry';
 import { backoffDelay } from './backoff.js';
 import { describeEnd, isUnrequested, type ConnectionEnd } from './connection-end.js';
 import { ResilientStreamError } from './errors.js';
@@ -32,17 +31,13 @@ export type RedialPlan =
 type RetryPlan = Extract<RedialPlan, { retry: true }>;
 type RedialOptions = Pick<ResolvedOptions<unknown, unknown>, 'backoff' | 'random' | 'clock' | 'wakeJitterMs'>;
 
-/** Carries a plan to the loop whose dial ended (p-retry hands it to onFailedAttempt). */
-class PlannedRetry extends Error {
-  constructor(readonly plan: RetryPlan) {
-    super(plan.reason);
-  }
-}
+/** How the pending dial of a loop ended: it went live, it ended with a retry plan, or the loop was superseded. */
+type DialOutcome = 'live' | 'superseded' | RetryPlan;
 
 /**
  * The attempt loop: the attempt counter, the previous delay, the interruptible wait, wake jitter,
- * Retry-After and the storm cooldown. p-retry runs the attempts of one outage; the delays are our
- * own (see backoff.ts), waited out inside `onFailedAttempt`.
+ * Retry-After and the storm cooldown. One outage is one plain async loop: dial, await how the dial
+ * ended, wait out the planned delay (see backoff.ts), dial again.
  *
  * Each loop has a generation. Starting a loop or stopping supersedes the running one: a
  * superseded loop never dials, never waits again and never reports, so it cannot change a newer
@@ -55,7 +50,7 @@ export class Redialer {
   #loop = 0;
   #attempt = 0;
   #previousDelayMs: number | undefined;
-  #pending: { readonly resolve: () => void; readonly reject: (error: Error) => void } | undefined;
+  #pending: ((outcome: DialOutcome) => void) | undefined;
   #wait: (() => void) | undefined;
   #wakeTimer: unknown;
   #skipNext = false;
@@ -85,7 +80,7 @@ export class Redialer {
     const pending = this.#pending;
     this.#pending = undefined;
     this.#wokeWhileDialing = false;
-    pending?.resolve();
+    pending?.('live');
   }
 
   /**
@@ -116,7 +111,7 @@ export class Redialer {
   follow(plan: RetryPlan): void {
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending !== undefined) pending.reject(new PlannedRetry(plan));
+    if (pending !== undefined) pending(plan);
     else void this.#run(this.#supersede(), plan);
   }
 
@@ -179,40 +174,41 @@ export class Redialer {
     if (this.#wakeTimer !== undefined) this.#options.clock.clearTimeout(this.#wakeTimer);
     this.#wakeTimer = undefined;
     this.#wokeWhileDialing = false;
-    pending?.reject(new AbortError('superseded'));
+    pending?.('superseded');
     return ++this.#loop;
   }
 
   /** One outage: optionally wait, then dial until a dial goes live or the loop is superseded. */
   async #run(loop: number, first?: RetryPlan): Promise<void> {
+    let plan = first;
     try {
-      if (first !== undefined) await this.#sleep(loop, first.delayMs);
-      await pRetry(() => this.#dialOnce(loop), {
-        retries: Number.POSITIVE_INFINITY,
-        minTimeout: 0,
-        maxTimeout: 0,
-        factor: 1,
-        onFailedAttempt: ({ error }) => {
-          if (loop !== this.#loop || !(error instanceof PlannedRetry)) throw new AbortError(error);
-          return this.#sleep(loop, error.plan.delayMs);
-        },
-      });
+      // Once superseded the loop just ends: whoever superseded it (close(), a give-up, a new
+      // start()) owns the stream now.
+      while (loop === this.#loop) {
+        if (plan !== undefined) {
+          await this.#sleep(plan.delayMs);
+          if (loop !== this.#loop) return;
+        }
+        const outcome = await this.#dialOnce();
+        if (outcome === 'live' || outcome === 'superseded') return;
+        plan = outcome;
+      }
     } catch {
-      // Superseded: whoever superseded the loop (close(), a give-up, a new start()) owns the stream now.
+      // A dial that throws is a bug in the host, not an outage to retry: the loop ends quietly
+      // rather than leaving an unhandled rejection behind.
     }
   }
 
-  #dialOnce(loop: number): Promise<void> {
-    if (loop !== this.#loop) return Promise.reject(new AbortError('superseded'));
-    return new Promise<void>((resolve, reject) => {
-      this.#pending = { resolve, reject };
+  /** Dials and resolves with how that dial ended; set up before dialing, since a dial may end at once. */
+  #dialOnce(): Promise<DialOutcome> {
+    return new Promise<DialOutcome>((resolve) => {
+      this.#pending = resolve;
       this.#host.dial(this.#attempt);
     });
   }
 
   /** Waits `delayMs` unless cut short by skip(), wake() or the loop being superseded. */
-  #sleep(loop: number, delayMs: number): Promise<void> {
-    if (loop !== this.#loop) return Promise.reject(new AbortError('superseded'));
+  #sleep(delayMs: number): Promise<void> {
     if (this.#skipNext || delayMs <= 0) {
       this.#skipNext = false;
       return Promise.resolve();

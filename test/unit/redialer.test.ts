@@ -14,7 +14,7 @@ const dialFailed = (retryAfterMs?: number): ConnectionEnd => ({
 });
 const requested: ConnectionEnd = { kind: 'requested', code: 4000, reason: 'reconnect() called', waitMs: 0 };
 
-/** Lets p-retry's promise chain run after a timer fired or a dial settled. */
+/** Lets the attempt loop's promise chain run after a timer fired or a dial settled. */
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
@@ -162,6 +162,58 @@ describe('Redialer', () => {
     await flush();
     expect(dials.map((dial) => dial.attempt)).toEqual([0, 0]);
     expect(redialer.attempt).toBe(0);
+  });
+
+  it('a plan followed and stop() in the same tick: the loop never arms its wait nor dials again', async () => {
+    const { clock, dials, redialer } = setup();
+    redialer.start();
+    await flush();
+    redialer.follow(redialer.plan(fault(), false, undefined) as Extract<RedialPlan, { retry: true }>);
+    redialer.stop();
+    await flush();
+    expect(clock.pending).toBe(0);
+    clock.advance(10_000);
+    await flush();
+    expect(dials).toHaveLength(1);
+  });
+
+  it('a dial that ends before dial() returns is followed like any other', async () => {
+    const clock = new FakeClock(0);
+    const dials: number[] = [];
+    const storm: StormCounter = { attempt: () => undefined, cooldownMs: () => 0, failed: () => {}, healthy: () => {} };
+    const redialer: Redialer = new Redialer({ backoff: { ...BACKOFF, maxAttempts: 2 }, random: constant(0.5), clock, wakeJitterMs: 200 }, storm, {
+      dial: (attempt) => {
+        dials.push(clock.now());
+        const plan = redialer.plan(fault(), false, undefined);
+        if (plan.retry) redialer.follow(plan);
+      },
+    });
+    redialer.start();
+    await flush();
+    clock.advance(50);
+    await flush();
+    clock.advance(100);
+    await flush();
+    expect(dials).toEqual([0, 50, 150]); // delays 50 and 100: uniform[0, cap] at 0.5
+    expect(redialer.attempt).toBe(3); // the third end gave up (maxAttempts 2)
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a dial that throws ends the loop quietly: no unhandled rejection, no further dial', async () => {
+    const clock = new FakeClock(0);
+    let dials = 0;
+    const storm: StormCounter = { attempt: () => undefined, cooldownMs: () => 0, failed: () => {}, healthy: () => {} };
+    const redialer = new Redialer({ backoff: BACKOFF, random: constant(0.5), clock, wakeJitterMs: 200 }, storm, {
+      dial: () => {
+        dials++;
+        throw new Error('host bug');
+      },
+    });
+    redialer.start();
+    await flush();
+    clock.advance(10_000);
+    await flush();
+    expect(dials).toBe(1);
   });
 
   it('no wait is armed longer than the longest timer', () => {
