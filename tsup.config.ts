@@ -18,18 +18,17 @@ export default defineConfig([
     clean: true,
     target: 'es2022',
     platform: 'neutral',
-    external: ['ws', 'isomorphic-ws', 'p-retry', 'node:http', 'node:net', 'node:events'],
+    external: ['ws', 'isomorphic-ws', 'node:http', 'node:net', 'node:events'],
   },
   {
-    // CommonJS: p-retry (and its dependency) is ESM-only, so it is bundled in; `require()` of the
-    // CJS build must never hit an ESM-only module.
+    // CommonJS: every runtime dependency can be require()d, so all stay external; a dependency
+    // that is ESM-only would have to be bundled in here (`noExternal`).
     entry,
     format: ['cjs'],
     dts: true,
     sourcemap: true,
     target: 'es2022',
     platform: 'node',
-    noExternal: ['p-retry', 'is-network-error'],
   },
   {
     // The `resilient-stream` command (package `bin`): one ES module for Node, dependencies
