@@ -6,6 +6,7 @@ const entry = {
   'testing/index': 'src/testing/index.ts',
   'node/index': 'src/node/index.ts',
   'venues/index': 'src/venues/index.ts',
+  'pool/index': 'src/pool/index.ts',
 };
 
 export default defineConfig([
@@ -29,6 +30,15 @@ export default defineConfig([
     sourcemap: true,
     target: 'es2022',
     platform: 'node',
+    // CommonJS files are not split: `resilient-stream/pool` requires the main file for StreamPool
+    // instead of carrying a second copy, so both entries hand out the same classes.
+    esbuildPlugins: [{
+      name: 'pool-from-main',
+      setup(build) {
+        build.onResolve({ filter: /^\.\.\/stream-pool\.js$/ }, (args) =>
+          (args.importer.endsWith(join('src', 'pool', 'index.ts')) ? { path: '../index.cjs', external: true } : undefined));
+      },
+    }],
   },
   {
     // The `resilient-stream` command (package `bin`): one ES module for Node, dependencies
@@ -41,11 +51,12 @@ export default defineConfig([
     platform: 'node',
   },
   {
-    // Browsers: one self-contained ES module that a plain <script type="module"> can import, so
-    // every dependency is bundled (a page cannot resolve bare specifiers). isomorphic-ws is pinned
-    // to its browser entry, which only returns globalThis.WebSocket; `ws` and Node built-ins never
-    // get in. Types are shared with the ESM build (dist/index.d.ts). `npm run size` checks the output.
-    entry: { index: 'src/index.ts' },
+    // Browsers: self-contained ES modules that a plain <script type="module"> can import, so every
+    // dependency is bundled (a page cannot resolve bare specifiers): `index.js` (everything but
+    // StreamPool) and `pool.js`, sharing chunks. isomorphic-ws is pinned to its browser entry, which
+    // only returns globalThis.WebSocket; `ws` and Node built-ins never get in. Types are shared with
+    // the ESM build (dist/index.d.ts, dist/pool/index.d.ts). `npm run size` checks the output.
+    entry: { index: 'src/browser.ts', pool: 'src/pool/index.ts' },
     outDir: 'dist/browser',
     format: ['esm'],
     dts: false,

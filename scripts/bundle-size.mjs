@@ -127,6 +127,7 @@ async function main() {
     { name: 'resilient-stream (browser build)', ...whole },
     { name: 'resilient-stream, ResilientStream only', ...(await measure(fromSource(`export { ResilientStream } from ${JSON.stringify(BROWSER_BUILD)};`))) },
     ...whole.onDemand.map((chunk) => ({ ...chunk, name: `  + on demand: ${chunk.name}` })),
+    { name: 'resilient-stream/pool (StreamPool, all it needs)', ...(await measure({ entryPoints: [join(dirname(BROWSER_BUILD), 'pool.js')] })) },
   ];
   for (const peer of PEERS) rows.push({ name: peer.name, ...(await measure(fromSource(peer.source))) });
   const own = rows[0];

@@ -1,5 +1,6 @@
+// The browser build's entry: everything of `resilient-stream` but StreamPool, which pages import
+// from `resilient-stream/pool` (src/index.ts adds it back for Node).
 export { ResilientStream } from './resilient-stream.js';
-export { StreamPool, type StreamPoolEvents, type StreamPoolHealth, type StreamPoolOptions } from './stream-pool.js';
 export { ResilientStreamError, ERROR_CODES, isResilientStreamError } from './errors.js';
 export type { ErrorCode, ErrorDetails } from './errors.js';
 export { DEFAULTS } from './resolve-options.js';

@@ -3,7 +3,7 @@
 //   node worker.mjs --shard 0/3 --feed ws://127.0.0.1:8080 --redis redis://127.0.0.1:6379 --topics a,b,c
 // Prints one JSON line when ready and one with its counts when it stops (SIGTERM or SIGINT).
 import { parseArgs } from 'node:util';
-import { StreamPool } from 'resilient-stream';
+import { StreamPool } from 'resilient-stream/pool';
 import { pipeTo, redisStreamsSink, serveHealth } from 'resilient-stream/node';
 import { parseShard, topicsOf } from './shard.mjs';
 

@@ -33,7 +33,7 @@ async function runNode(file: string): Promise<{ stdout: string; ms: number }> {
 }
 
 describe('the built package', () => {
-  it('CommonJS users can require() it (p-retry is ESM-only and is bundled into the CJS build), and the process exits on its own after close()', async () => {
+  it('CommonJS users can require() it, and the process exits on its own after close()', async () => {
     const { stdout } = await runNode('consumer.cjs');
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ ok: true, topic: 'a', isError: true, state: 'closed' });
   });
@@ -42,6 +42,16 @@ describe('the built package', () => {
     const { stdout, ms } = await runNode('consumer.mjs');
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ ok: true, topic: 'a', state: 'closed' });
     expect(ms).toBeLessThan(10_000);
+  });
+
+  it('StreamPool comes from resilient-stream/pool (ESM, CJS, browser) and is the same class as the main entry\'s in Node; the browser entry leaves it out', async () => {
+    const esm = `import { StreamPool } from 'resilient-stream/pool'; import * as main from 'resilient-stream';
+      import * as page from './dist/browser/index.js'; import * as pagePool from './dist/browser/pool.js';
+      console.log(JSON.stringify([typeof StreamPool, StreamPool === main.StreamPool, 'StreamPool' in page, typeof pagePool.StreamPool]));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: root, timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual(['function', true, false, 'function']);
+    const cjs = "const { StreamPool } = require('resilient-stream/pool'); console.log(StreamPool === require('resilient-stream').StreamPool)";
+    expect((await run(process.execPath, ['-e', cjs], { cwd: root, timeout: 15_000 })).stdout.trim()).toBe('true');
   });
 
   it('type declarations work for ESM and CJS consumers under NodeNext and Bundler resolution, and the event map is typed', async () => {
