@@ -1,16 +1,31 @@
-import type { Resyncer } from './resyncer.js';
-import type { Rotator } from './rotator.js';
+import type { PartName, Parts } from './lazy.js';
 
 /**
- * The browser build's loaders (tsup.config.ts swaps them in for `lazy.ts`): each optional part is a
- * separate chunk that a page fetches only when a stream uses it, so a stream without `sequence`,
- * `resync` or `rotate` never downloads that code. A failed fetch is not remembered: the next call
- * tries again.
+ * The browser build's parts registry (tsup.config.ts swaps it in for `lazy.ts`): every optional
+ * part is a separate chunk that a page fetches the first time a stream needs it, so a stream without
+ * `sequence`, `resync`, `rotate`, `logger`, adaptive staleness or `rateLimit` never downloads that
+ * code. A failed fetch is not remembered: the next call tries again.
  */
-let resyncer: Promise<typeof Resyncer> | undefined;
-let rotator: Promise<typeof Rotator> | undefined;
+export const parts: { -readonly [K in PartName]?: Parts[K] } = {};
 
-export const loadResyncer = (): Promise<typeof Resyncer> =>
-  (resyncer ??= import('./resyncer.js').then((m) => m.Resyncer, (error: unknown) => { resyncer = undefined; throw error; }));
-export const loadRotator = (): Promise<typeof Rotator> =>
-  (rotator ??= import('./rotator.js').then((m) => m.Rotator, (error: unknown) => { rotator = undefined; throw error; }));
+const IMPORTS: { readonly [K in PartName]: () => Promise<Parts[K]> } = {
+  Resyncer: () => import('./resyncer.js').then((m) => m.Resyncer),
+  Rotator: () => import('./rotator.js').then((m) => m.Rotator),
+  attachLogger: () => import('./logging.js').then((m) => m.attachLogger),
+  P2Quantile: () => import('./quantile.js').then((m) => m.P2Quantile),
+  Pacer: () => import('./pacer.js').then((m) => m.Pacer),
+};
+const fetching = new Map<PartName, Promise<void>>();
+
+export function loadPart(name: PartName): Promise<void> | undefined {
+  if (parts[name] !== undefined) return undefined;
+  let fetch = fetching.get(name);
+  if (fetch === undefined) {
+    fetch = IMPORTS[name]().then(
+      (part) => { (parts as Record<PartName, unknown>)[name] = part; fetching.delete(name); },
+      (error: unknown) => { fetching.delete(name); throw error; },
+    );
+    fetching.set(name, fetch);
+  }
+  return fetch;
+}

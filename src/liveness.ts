@@ -1,5 +1,5 @@
 import { ResilientStreamError } from './errors.js';
-import { P2Quantile } from './quantile.js';
+import type { P2Quantile } from './quantile.js';
 import type { StaleEvent } from './events.js';
 import type { Clock } from './options.js';
 import type { Staleness } from './resolve-options.js';
@@ -55,7 +55,8 @@ export class LivenessMonitor {
   readonly #config: LivenessConfig;
   readonly #clock: Clock;
   readonly #callbacks: LivenessCallbacks;
-  readonly #gaps: P2Quantile | undefined;
+  /** With adaptive staleness: the learned gap quantile, handed in by the stream (see learnWith). */
+  #gaps: P2Quantile | undefined;
   /** Created on the first watched topic: most streams have none or never use per-topic clocks. */
   #topics: Map<string, TopicClock> | undefined;
   /** The timer callback: a bound method is half the size of an arrow function and its context (many idle streams). */
@@ -79,7 +80,11 @@ export class LivenessMonitor {
     this.#clock = clock;
     this.#callbacks = callbacks;
     this.#tick = this.#onTimer.bind(this);
-    if (config.staleness.mode === 'auto') this.#gaps = new P2Quantile(config.staleness.quantile);
+  }
+
+  /** Adaptive staleness learns data gaps into `gaps` (given before the first dial: the browser build fetches its code). */
+  learnWith(gaps: P2Quantile): void {
+    this.#gaps = gaps;
   }
 
   /** Counts one data message; learns its gap when staleness is adaptive (the one clock read it costs). */

@@ -5,16 +5,6 @@ import type { ResilientStream } from './resilient-stream.js';
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
 /**
- * The logger in force: the `logger` option, else `console` when `RESILIENT_STREAM_DEBUG=1` is set
- * under Node, else none (silent by default).
- */
-export function pickLogger(option: Logger | undefined): Logger | undefined {
-  if (option !== undefined) return option;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.RESILIENT_STREAM_DEBUG === '1' ? console : undefined;
-}
-
-/**
  * Writes one structured line per lifecycle event: `logger[level]({ event, ...payload }, message)`,
  * the form pino expects and console prints readably. Payloads carry urls already redacted; errors
  * are logged with their code and message. Messages are never logged. A logger that throws is

@@ -1,5 +1,6 @@
 import { describe, ResilientStreamError } from './errors.js';
-import { Pacer } from './pacer.js';
+import { parts } from './lazy.js';
+import type { Pacer } from './pacer.js';
 import { SendQueue } from './send-queue.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import type { Transport } from './transport.js';
@@ -112,7 +113,8 @@ export class Outbound<Out> {
     const pacers = (this.#pacers ??= new WeakMap());
     let pacer = pacers.get(transport);
     if (pacer === undefined) {
-      pacer = new Pacer<Frame | Control>(limit, this.#options.clock, (paced) => this.#write(transport, paced));
+      // Here before the first dial whenever `rateLimit` is set (the stream loads it).
+      pacer = new parts.Pacer!<Frame | Control>(limit, this.#options.clock, (paced) => this.#write(transport, paced));
       pacers.set(transport, pacer);
     }
     pacer.submit(frame, isUser);

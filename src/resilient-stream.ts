@@ -4,21 +4,17 @@ import { describe, ResilientStreamError } from './errors.js';
 import { streamHealth } from './health.js';
 import { Inbound, type InboundHost, type MessageSink } from './inbound.js';
 import { LivenessMonitor, staleError, type LivenessCallbacks } from './liveness.js';
-import { attachLogger, pickLogger } from './logging.js';
 import { Backpressure, type PauseHost } from './backpressure.js';
 import { Outbound, type OutboundHost } from './outbound.js';
 import { watchAbort, watchNetwork, type NetworkHost } from './platform.js';
 import { nextEvent, waitForState, type WaitForOptions } from './promises.js';
 import { Redialer, type RedialHost } from './redialer.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
-import { loadResyncer, loadRotator } from './lazy.js';
-import type { Resyncer, ResyncCallbacks } from './resyncer.js';
-import type { Rotator, RotatorHost } from './rotator.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { canTransition, isLive, isTerminal, type StreamState } from './state.js';
 import { StormWatch, type StormCallbacks } from './storm-watch.js';
 import { Subscriptions } from './subscriptions.js';
-import { withPart } from './with-part.js';
+import { OptionalParts, type PartsHost } from './parts.js';
 import type { EventListenerOf, EventNameOf, EventPayloadOf, ResilientStreamEvents, RotatedEvent, StaleEvent, StreamHealth } from './events.js';
 import type { ResilientStreamOptions } from './options.js';
 
@@ -30,7 +26,7 @@ const USER_PAUSE = Object.freeze({});
 const NOOP = (): void => {};
 
 type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
-type Hub<In, Out> = ConnectionHost & RotatorHost<In, Out> & ResyncCallbacks<In> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
+type Hub<In, Out> = ConnectionHost & PartsHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
 
 /**
  * A WebSocket feed that stays alive and honest: reconnects with jittered backoff, resubscribes, detects
@@ -42,10 +38,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   readonly #options: ResolvedOptions<In, Out>;
   readonly #subscriptions: Subscriptions<Out>;
   readonly #liveness: LivenessMonitor;
-  /** Only when `sequence` or `resync` is given: most streams need neither. */
-  #resyncer: Resyncer<In> | undefined;
-  /** While the browser build fetches the resyncer: start() dials once it is wired in. */
-  #loading: Promise<unknown> | undefined;
+  /** The resyncer and rotator when used, loaded on demand by the browser build. */
+  readonly #parts: OptionalParts<In, Out>;
   readonly #inbound: Inbound<In>;
   readonly #outbound: Outbound<Out>;
   readonly #storm: StormWatch;
@@ -63,8 +57,6 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #closing: Promise<void> | undefined;
   #unwatch: (() => void) | undefined;
   readonly #unwatchAbort: () => void;
-  /** Created with the `rotate` option or on the first rotate(). */
-  #rotator: Rotator<In, Out> | undefined;
 
   constructor(options: ResilientStreamOptions<In, Out, Data>) {
     super();
@@ -77,20 +69,16 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#storm = new StormWatch(o.storm, o.clock, hub);
     this.#redialer = new Redialer(o, this.#storm, hub);
     this.#backpressure = new Backpressure<In>(o, hub);
-    if (o.sequence !== undefined || o.resync !== undefined) this.#loadResyncer();
-    if (o.rotate !== false) void Promise.resolve(this.#rotatorPart()).catch((error: unknown) => this.#partFailed('RS_ROTATION_FAILED', 'rotation', error));
     this.#unwatchAbort = o.signal === undefined ? NOOP : watchAbort(o.signal, () => void this.close());
-    const logger = pickLogger(o.logger);
-    if (logger !== undefined) attachLogger(this, logger);
+    this.#parts = new OptionalParts<In, Out>(hub);
   }
 
   /**
-   * The one object every module reports to, implementing each module's narrow callback interface
-   * with prototype methods: no closure per callback, which matters when a process holds ten
-   * thousand idle streams. Declared inside the class so the stream's state stays private.
+   * The one object every module reports to, through its narrow callback interface: prototype methods,
+   * no closure per callback (ten thousand idle streams add up). Inside the class to reach its state.
    */
   static readonly #Hub = class Hub<In, Out, Data extends In> implements LivenessCallbacks, ConnectionHost, InboundHost, OutboundHost,
-    StormCallbacks, ResyncCallbacks<In>, MessageSink<In>, RedialHost, RotatorHost<In, Out>, NetworkHost, PauseHost {
+    StormCallbacks, PartsHost<In, Out>, MessageSink<In>, RedialHost, NetworkHost, PauseHost {
     readonly #s: ResilientStream<In, Out, Data>;
     constructor(stream: ResilientStream<In, Out, Data>) {
       this.#s = stream;
@@ -99,9 +87,12 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     get liveness(): LivenessMonitor { return this.#s.#liveness; }
     get outbound(): Outbound<Out> { return this.#s.#outbound; }
     get inbound(): Inbound<In> { return this.#s.#inbound; }
-    get sink(): MessageSink<In> { return this.#s.#resyncer ?? this; }
+    get sink(): MessageSink<In> { return this.#s.#parts.resyncer ?? this; }
     get isPaused(): boolean { return this.#s.isPaused; }
     get connection(): Connection | undefined { return this.#s.#connection; }
+    get stream(): ResilientStream<In, Out> { return this.#s as unknown as ResilientStream<In, Out>; }
+    get isClosing(): boolean { return this.#s.#isClosing; }
+    cannotStart(error: ResilientStreamError): void { if (this.#s.#canStart()) this.#s.#fail(error); }
     owns(connection: Connection): boolean { return connection === this.#s.#connection; }
     dial(attempt: number): void { this.#s.#dial(attempt); }
     opened(connection: Connection): void { void this.#s.#onOpen(connection); }
@@ -134,9 +125,9 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
       this.#s.#subscriptions.watchAll();
       return previous;
     }
-    lastSequence(key: string): number | undefined { return this.#s.#resyncer?.lastSequence(key); }
-    duplicates(): number { return this.#s.#resyncer?.counts().duplicates ?? 0; }
-    resync(): void { void this.#s.#resyncer?.afterOpen(this.#s.#generation, 'reconnect'); }
+    lastSequence(key: string): number | undefined { return this.#s.#parts.resyncer?.lastSequence(key); }
+    duplicates(): number { return this.#s.#parts.resyncer?.counts().duplicates ?? 0; }
+    resync(): void { void this.#s.#parts.resyncer?.afterOpen(this.#s.#generation, 'reconnect'); }
     rotated(event: RotatedEvent): void { this.#s.emitSafe('rotated', event); }
     received(count: number): void { this.#s.#inbound.received += count; }
     redialSoon(): void { this.#s.#redialer.wake(); }
@@ -178,9 +169,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (!this.#canStart()) return this;
     this.#unwatch ??= watchNetwork(this.#options, this.#hub);
     this.#dials = 0;
-    const loading = this.#loading;
-    if (loading === undefined) this.#redialer.start();
-    else void loading.then(() => this.#canStart() && this.#redialer.start(), (error: unknown) => this.#loading === loading && this.#partFailed('RS_CONNECT_FAILED', 'resync', error));
+    this.#parts.whenReady(() => this.#canStart() && this.#redialer.start());
     return this;
   }
 
@@ -210,7 +199,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   /** Make-before-break: a replacement takes over once overlap is proven; rejects with RS_ROTATION_FAILED (the socket stays). */
   rotate(): Promise<void> {
-    return Promise.resolve(withPart(this.#rotatorPart(), (rotator) => rotator.rotate('manual')));
+    return this.#parts.rotate();
   }
 
   /** Closes for good: sends a close frame, waits up to `closeTimeoutMs`, releases everything. Idempotent. */
@@ -249,16 +238,16 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   /** A snapshot for dashboards, probes and metrics. */
   health(): StreamHealth {
     const connection = this.#connection;
-    const resyncer = this.#resyncer;
+    const { resyncer, rotator } = this.#parts;
     return streamHealth({
       now: this.#options.clock.now(), state: this.#state, liveness: this.#liveness, topics: this.#subscriptions.list(),
       liveSince: isLive(this.#state) ? connection?.openedAt : undefined, openedAt: connection?.openedAt,
       isResyncing: (topic) => resyncer?.isResyncing(topic) ?? false,
       counts: {
         attempt: this.#redialer.attempt, reconnects: this.#reconnects, messagesReceived: this.#inbound.received, ...this.#outbound.counts(),
-        ...(resyncer?.counts() ?? NO_SEQUENCE_COUNTS), storm: this.#storm.active, paused: this.isPaused, rotations: this.#rotator?.count ?? 0,
+        ...(resyncer?.counts() ?? NO_SEQUENCE_COUNTS), storm: this.#storm.active, paused: this.isPaused, rotations: rotator?.count ?? 0,
       },
-      rotationDuplicates: this.#rotator?.duplicates ?? 0,
+      rotationDuplicates: rotator?.duplicates ?? 0,
     });
   }
 
@@ -300,14 +289,14 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.emitSafe('open', { attempt: connection.attempt, isReconnect: connection.isReconnect, url: connection.url ?? '' });
     if (connection !== this.#connection) return;
     this.#subscriptions.watchAll();
-    this.#resyncer?.beginHold(this.#generation);
+    this.#parts.resyncer?.beginHold(this.#generation);
     if (!(await this.#subscriptions.open(connection))) return;
     connection.markLive();
     this.#redialer.live();
-    this.#rotator?.live(connection);
+    this.#parts.rotator?.live(connection);
     this.#outbound.flush(connection.transport!);
     this.#storm.opened();
-    await this.#resyncer?.afterOpen(this.#generation, connection.isReconnect ? 'reconnect' : 'connect');
+    await this.#parts.resyncer?.afterOpen(this.#generation, connection.isReconnect ? 'reconnect' : 'connect');
     if (connection === this.#connection && this.#state === 'connecting') this.#transition('open', 'subscribed');
   }
 
@@ -318,17 +307,17 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #teardown(end: ConnectionEnd): void {
     const connection = this.#connection;
     if (connection === undefined) return;
-    const rotation = this.#rotator?.current;
+    const rotation = this.#parts.rotator?.current;
     if (rotation?.isLive === true && isUnrequested(end) && !this.#isClosing) {
       // The old socket died mid-rotation: the subscribed replacement takes over, still deduplicated.
       connection.dispose(end.error);
-      return this.#rotator!.proven(rotation, true);
+      return this.#parts.rotator!.proven(rotation, true);
     }
-    this.#rotator?.abandon('the socket it was replacing ended');
+    this.#parts.rotator?.abandon('the socket it was replacing ended');
     this.#connection = undefined;
     this.#generation++;
     this.#liveness.stop();
-    this.#resyncer?.cancel();
+    this.#parts.resyncer?.cancel();
     connection.dispose(end.error);
     this.#outbound.release(connection.transport);
     const closed = connection.openedAt === undefined ? undefined : { code: end.code ?? 1006, reason: end.reason ?? '', wasClean: end.wasClean ?? false };
@@ -355,6 +344,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   /** Gives up: the state first, iterators next, the error last (its listener may call start()). */
   #fail(error: ResilientStreamError): void {
     this.#redialer.stop();
+    // Optional parts that could not be fetched fail a stream that never dialed: through `connecting`.
+    if (this.#canStart()) this.#transition('connecting', 'loading optional parts');
     this.#transition('failed', error.message);
     // A `state` listener that called close() has ended everything; nothing follows `closed`.
     if (this.#isClosing) return;
@@ -365,8 +356,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   async #close(code: number, reason: string): Promise<void> {
     this.#isClosing = true;
     this.#redialer.stop();
-    this.#rotator?.stop();
-    this.#resyncer?.cancel();
+    this.#parts.rotator?.stop();
+    this.#parts.resyncer?.cancel();
     const connection = this.#connection;
     if (connection?.openedAt !== undefined) {
       this.#liveness.stop();
@@ -381,37 +372,6 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (this.#state !== 'closed') this.#transition('closed', 'close() called');
   }
 
-  // ── optional parts (fetched on first need in the browser build, see lazy.ts) ────────────────
-
-  #loadResyncer(): void {
-    const part = withPart(loadResyncer(), (Resyncer) => {
-      this.#inbound.sink = this.#resyncer = new Resyncer<In>(this.#options, this.#hub);
-      this.#loading = undefined;
-    });
-    if (part instanceof Promise) (this.#loading = part).catch(NOOP);
-  }
-
-  /** The rotator, created with the `rotate` option or on the first rotate(). */
-  #rotatorPart(): Rotator<In, Out> | Promise<Rotator<In, Out>> {
-    return this.#rotator ?? withPart(loadRotator(), (Rotator) => {
-      if (this.#rotator !== undefined) return this.#rotator;
-      const rotator = (this.#rotator = new Rotator<In, Out>(this.#hub));
-      if (this.#connection?.liveAt !== undefined && !this.#isClosing) rotator.live(this.#connection);
-      return rotator;
-    });
-  }
-
-  /** A part's chunk could not be fetched: without the resyncer the stream cannot start (start() fetches again). */
-  #partFailed(code: 'RS_CONNECT_FAILED' | 'RS_ROTATION_FAILED', part: string, cause: unknown): void {
-    const error = new ResilientStreamError(code, `Expected to load the ${part} code (a chunk of the browser build), but the import failed: ${describe(cause)}`, { cause });
-    if (this.#isClosing) return;
-    if (code === 'RS_ROTATION_FAILED') return void this.emitSafe('error', error);
-    this.#loadResyncer();
-    if (!this.#canStart()) return;
-    this.#transition('connecting', `loading the ${part} code`);
-    this.#fail(error);
-  }
-
   // ── what the modules report ─────────────────────────────────────────────────────────────────
 
   /** Hands a message to listeners and iterators; data messages also to `data` listeners. */
@@ -419,7 +379,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.emitSafe('message', message);
     if (isData) this.emitSafe('data', message);
     this.#backpressure.push(message);
-    this.#rotator?.delivered(message, topic);
+    this.#parts.rotator?.delivered(message, topic);
   }
 
   /** Reports `error` and cuts the socket (terminated, not politely closed: it may be half-open). */

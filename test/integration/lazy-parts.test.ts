@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResilientStreamError, type StateEvent } from '../../src/index.js';
+import type { PartName, Parts } from '../../src/lazy.js';
+import { attachLogger } from '../../src/logging.js';
+import { Pacer } from '../../src/pacer.js';
+import { P2Quantile } from '../../src/quantile.js';
 import { Resyncer } from '../../src/resyncer.js';
 import { Rotator } from '../../src/rotator.js';
 import { sleep, waitForEvent, waitForState } from '../helpers/events.js';
@@ -12,19 +16,29 @@ import { jsonStream, openFeed, useCleanup, type FeedMessage } from '../helpers/f
 
 const loaders = vi.hoisted(() => ({ delayMs: 50, failNext: 0, resyncerLoads: 0 }));
 vi.mock('../../src/lazy.js', () => {
-  const later = <T>(value: () => T): Promise<T> => new Promise((resolve, reject) => {
-    const fail = loaders.failNext > 0;
-    if (fail) loaders.failNext--;
-    setTimeout(() => (fail ? reject(new TypeError('Failed to fetch dynamically imported module')) : resolve(value())), loaders.delayMs);
-  });
+  const all = (): Parts => ({ Resyncer, Rotator, attachLogger, P2Quantile, Pacer });
+  const parts: Partial<Record<PartName, unknown>> = {};
   return {
-    loadResyncer: () => { loaders.resyncerLoads++; return later(() => Resyncer); },
-    loadRotator: () => later(() => Rotator),
+    parts,
+    loadPart: (name: PartName): Promise<void> | undefined => {
+      if (parts[name] !== undefined) return undefined;
+      if (name === 'Resyncer') loaders.resyncerLoads++;
+      const fail = loaders.failNext > 0;
+      if (fail) loaders.failNext--;
+      return new Promise((resolve, reject) => setTimeout(() => {
+        if (fail) return reject(new TypeError('Failed to fetch dynamically imported module'));
+        parts[name] = all()[name];
+        resolve();
+      }, loaders.delayMs));
+    },
+    /** Forgets every part, so each test fetches again. */
+    forget: () => { for (const name of Object.keys(parts)) delete parts[name as PartName]; },
   };
 });
 
 useCleanup();
-afterEach(() => {
+afterEach(async () => {
+  ((await import('../../src/lazy.js')) as unknown as { forget(): void }).forget();
   loaders.delayMs = 50;
   loaders.failNext = 0;
   loaders.resyncerLoads = 0;
@@ -69,6 +83,19 @@ describe('optional parts loaded on demand (the browser build)', () => {
     expect(await waitForEvent(stream, 'rotated', () => true, 5_000)).toMatchObject({ reason: 'age', gapless: true });
   });
 
+  it('logger, rateLimit and adaptive staleness are wired in before the first dial: the logger sees the first state change', async () => {
+    const feed = await openFeed({ messagesPerSecond: 100 });
+    const lines: string[] = [];
+    const logger = { debug: (_: object, message: string) => lines.push(message), info: (_: object, message: string) => lines.push(message) };
+    const stream = jsonStream(feed, { topics: ['a', 'b'], logger, rateLimit: { messagesPerSecond: 50 }, maxTopicsPerMessage: 1, staleAfterMs: { auto: true, warmupSamples: 5 } }).start();
+    await waitForState(stream, 'open');
+    await sleep(300);
+    expect(lines[0]).toBe('state idle -> connecting');
+    expect(stream.health().staleThresholdMs).toBeGreaterThan(0);
+    expect(stream.health().messagesSent).toBe(2);
+    expect(stream.errors).toEqual([]);
+  });
+
   it('close() while the resyncer loads: nothing is dialed, ever', async () => {
     loaders.delayMs = 100;
     const feed = await openFeed();
@@ -88,7 +115,7 @@ describe('optional parts loaded on demand (the browser build)', () => {
     stream.start(); // a second start() while loading must not double-report
     const error = (await failed) as ResilientStreamError;
     expect(error.code).toBe('RS_CONNECT_FAILED');
-    expect(error.message).toContain('Expected to load the resync code');
+    expect(error.message).toContain('Expected to load an optional part');
     expect(error.cause).toBeInstanceOf(TypeError);
     expect(stream.state).toBe('failed');
     expect(stream.errors.filter((e) => (e as ResilientStreamError).code === 'RS_CONNECT_FAILED')).toHaveLength(1);

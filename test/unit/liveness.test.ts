@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LivenessMonitor, type LivenessConfig } from '../../src/liveness.js';
+import { P2Quantile } from '../../src/quantile.js';
 import type { StaleEvent } from '../../src/events.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -7,8 +8,9 @@ function setup(config: Partial<LivenessConfig> = {}) {
   const clock = new FakeClock();
   const log: string[] = [];
   const stale: StaleEvent[] = [];
+  const full: LivenessConfig = { staleness: { mode: 'fixed', ms: 1_000 }, heartbeat: false, topicStaleAfterMs: false, ...config };
   const monitor = new LivenessMonitor(
-    { staleness: { mode: 'fixed', ms: 1_000 }, heartbeat: false, topicStaleAfterMs: false, ...config },
+    full,
     clock,
     {
       ping: () => log.push(`ping@${clock.now() - start}`) > 0,
@@ -17,6 +19,9 @@ function setup(config: Partial<LivenessConfig> = {}) {
     },
   );
   const start = clock.now();
+  // The stream hands adaptive staleness its quantile (the browser build fetches the code first).
+  const { staleness } = full;
+  if (staleness.mode === 'auto') monitor.learnWith(new P2Quantile(staleness.quantile));
   return { clock, monitor, log, stale, start };
 }
 
