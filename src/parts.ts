@@ -29,6 +29,11 @@ export function partsFor<In, Out>(options: ResolvedOptions<In, Out>, logger: Log
   return names;
 }
 
+/** True when a stream with these options uses any optional part (most use none and carry no OptionalParts). */
+export function usesParts<In, Out>(options: ResolvedOptions<In, Out>): boolean {
+  return options.rotate !== false || partsFor(options, pickLogger(options.logger)).length > 0;
+}
+
 /** Makes every part of `names` available: undefined when all are here (always, outside the browser build), else a promise. */
 export function loadParts(names: readonly PartName[]): Promise<unknown> | undefined {
   const pending = names.map(loadPart).filter((fetch) => fetch !== undefined);

@@ -14,7 +14,7 @@ import { SafeEmitter } from './safe-emitter.js';
 import { canTransition, isLive, isTerminal, type StreamState } from './state.js';
 import { StormWatch, type StormCallbacks } from './storm-watch.js';
 import { Subscriptions } from './subscriptions.js';
-import { OptionalParts, type PartsHost } from './parts.js';
+import { OptionalParts, usesParts, type PartsHost } from './parts.js';
 import type { EventListenerOf, EventNameOf, EventPayloadOf, ResilientStreamEvents, RotatedEvent, StaleEvent, StreamHealth } from './events.js';
 import type { ResilientStreamOptions } from './options.js';
 
@@ -23,7 +23,6 @@ const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0, m
 const RECYCLED = 4000;
 /** Who holds a pause: the user, or an iterator whose buffer is full. */
 const USER_PAUSE = Object.freeze({});
-const NOOP = (): void => {};
 
 type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
 type Hub<In, Out> = ConnectionHost & PartsHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
@@ -39,7 +38,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   readonly #subscriptions: Subscriptions<Out>;
   readonly #liveness: LivenessMonitor;
   /** The resyncer and rotator when used, loaded on demand by the browser build. */
-  readonly #parts: OptionalParts<In, Out>;
+  #parts: OptionalParts<In, Out> | undefined;
   readonly #inbound: Inbound<In>;
   readonly #outbound: Outbound<Out>;
   readonly #storm: StormWatch;
@@ -56,7 +55,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #isClosing = false;
   #closing: Promise<void> | undefined;
   #unwatch: (() => void) | undefined;
-  readonly #unwatchAbort: () => void;
+  readonly #unwatchAbort: (() => void) | undefined;
 
   constructor(options: ResilientStreamOptions<In, Out, Data>) {
     super();
@@ -69,8 +68,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#storm = new StormWatch(o.storm, o.clock, hub);
     this.#redialer = new Redialer(o, this.#storm, hub);
     this.#backpressure = new Backpressure<In>(o, hub);
-    this.#unwatchAbort = o.signal === undefined ? NOOP : watchAbort(o.signal, () => void this.close());
-    this.#parts = new OptionalParts<In, Out>(hub);
+    this.#unwatchAbort = o.signal === undefined ? undefined : watchAbort(o.signal, () => void this.close());
+    if (usesParts(o)) this.#parts = new OptionalParts<In, Out>(hub);
   }
 
   /**
@@ -87,7 +86,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     get liveness(): LivenessMonitor { return this.#s.#liveness; }
     get outbound(): Outbound<Out> { return this.#s.#outbound; }
     get inbound(): Inbound<In> { return this.#s.#inbound; }
-    get sink(): MessageSink<In> { return this.#s.#parts.resyncer ?? this; }
+    get sink(): MessageSink<In> { return this.#s.#parts?.resyncer ?? this; }
     get isPaused(): boolean { return this.#s.isPaused; }
     get connection(): Connection | undefined { return this.#s.#connection; }
     get stream(): ResilientStream<In, Out> { return this.#s as unknown as ResilientStream<In, Out>; }
@@ -125,9 +124,9 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
       this.#s.#subscriptions.watchAll();
       return previous;
     }
-    lastSequence(key: string): number | undefined { return this.#s.#parts.resyncer?.lastSequence(key); }
-    duplicates(): number { return this.#s.#parts.resyncer?.counts().duplicates ?? 0; }
-    resync(): void { void this.#s.#parts.resyncer?.afterOpen(this.#s.#generation, 'reconnect'); }
+    lastSequence(key: string): number | undefined { return this.#s.#parts?.resyncer?.lastSequence(key); }
+    duplicates(): number { return this.#s.#parts?.resyncer?.counts().duplicates ?? 0; }
+    resync(): void { void this.#s.#parts?.resyncer?.afterOpen(this.#s.#generation, 'reconnect'); }
     rotated(event: RotatedEvent): void { this.#s.emitSafe('rotated', event); }
     received(count: number): void { this.#s.#inbound.received += count; }
     redialSoon(): void { this.#s.#redialer.wake(); }
@@ -169,7 +168,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (!this.#canStart()) return this;
     this.#unwatch ??= watchNetwork(this.#options, this.#hub);
     this.#dials = 0;
-    this.#parts.whenReady(() => this.#canStart() && this.#redialer.start());
+    if (this.#parts === undefined) this.#redialer.start();
+    else this.#parts.whenReady(() => this.#canStart() && this.#redialer.start());
     return this;
   }
 
@@ -199,7 +199,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   /** Make-before-break: a replacement takes over once overlap is proven; rejects with RS_ROTATION_FAILED (the socket stays). */
   rotate(): Promise<void> {
-    return this.#parts.rotate();
+    return (this.#parts ??= new OptionalParts<In, Out>(this.#hub)).rotate();
   }
 
   /** Closes for good: sends a close frame, waits up to `closeTimeoutMs`, releases everything. Idempotent. */
@@ -238,7 +238,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   /** A snapshot for dashboards, probes and metrics. */
   health(): StreamHealth {
     const connection = this.#connection;
-    const { resyncer, rotator } = this.#parts;
+    const { resyncer, rotator } = this.#parts ?? {};
     return streamHealth({
       now: this.#options.clock.now(), state: this.#state, liveness: this.#liveness, topics: this.#subscriptions.list(),
       liveSince: isLive(this.#state) ? connection?.openedAt : undefined, openedAt: connection?.openedAt,
@@ -289,14 +289,14 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.emitSafe('open', { attempt: connection.attempt, isReconnect: connection.isReconnect, url: connection.url ?? '' });
     if (connection !== this.#connection) return;
     this.#subscriptions.watchAll();
-    this.#parts.resyncer?.beginHold(this.#generation);
+    this.#parts?.resyncer?.beginHold(this.#generation);
     if (!(await this.#subscriptions.open(connection))) return;
     connection.markLive();
     this.#redialer.live();
-    this.#parts.rotator?.live(connection);
+    this.#parts?.rotator?.live(connection);
     this.#outbound.flush(connection.transport!);
     this.#storm.opened();
-    await this.#parts.resyncer?.afterOpen(this.#generation, connection.isReconnect ? 'reconnect' : 'connect');
+    await this.#parts?.resyncer?.afterOpen(this.#generation, connection.isReconnect ? 'reconnect' : 'connect');
     if (connection === this.#connection && this.#state === 'connecting') this.#transition('open', 'subscribed');
   }
 
@@ -307,17 +307,17 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #teardown(end: ConnectionEnd): void {
     const connection = this.#connection;
     if (connection === undefined) return;
-    const rotation = this.#parts.rotator?.current;
+    const rotation = this.#parts?.rotator?.current;
     if (rotation?.isLive === true && isUnrequested(end) && !this.#isClosing) {
       // The old socket died mid-rotation: the subscribed replacement takes over, still deduplicated.
       connection.dispose(end.error);
-      return this.#parts.rotator!.proven(rotation, true);
+      return this.#parts!.rotator!.proven(rotation, true);
     }
-    this.#parts.rotator?.abandon('the socket it was replacing ended');
+    this.#parts?.rotator?.abandon('the socket it was replacing ended');
     this.#connection = undefined;
     this.#generation++;
     this.#liveness.stop();
-    this.#parts.resyncer?.cancel();
+    this.#parts?.resyncer?.cancel();
     connection.dispose(end.error);
     this.#outbound.release(connection.transport);
     const closed = connection.openedAt === undefined ? undefined : { code: end.code ?? 1006, reason: end.reason ?? '', wasClean: end.wasClean ?? false };
@@ -356,8 +356,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   async #close(code: number, reason: string): Promise<void> {
     this.#isClosing = true;
     this.#redialer.stop();
-    this.#parts.rotator?.stop();
-    this.#parts.resyncer?.cancel();
+    this.#parts?.rotator?.stop();
+    this.#parts?.resyncer?.cancel();
     const connection = this.#connection;
     if (connection?.openedAt !== undefined) {
       this.#liveness.stop();
@@ -365,7 +365,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     }
     this.#teardown({ kind: 'closing', code, reason, wasClean: false });
     this.#unwatch?.();
-    this.#unwatchAbort();
+    this.#unwatchAbort?.();
     this.#storm.stop();
     this.#outbound.clear();
     this.#backpressure.end();
@@ -379,7 +379,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.emitSafe('message', message);
     if (isData) this.emitSafe('data', message);
     this.#backpressure.push(message);
-    this.#parts.rotator?.delivered(message, topic);
+    this.#parts?.rotator?.delivered(message, topic);
   }
 
   /** Reports `error` and cuts the socket (terminated, not politely closed: it may be half-open). */

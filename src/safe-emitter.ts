@@ -18,6 +18,14 @@ interface Listener {
 type Slot = Listener | readonly Listener[];
 
 /**
+ * Listener storage: no inherited keys (an event may be called `constructor` or `__proto__`), yet a
+ * plain constructed object that V8 keeps in fast mode, unlike `Object.create(null)`, which starts
+ * as a dictionary (about 230 B more per emitter with a few events).
+ */
+const Slots = function Slots() {} as unknown as new () => object;
+Slots.prototype = Object.create(null) as object;
+
+/**
  * A typed event emitter (the eventemitter3 API: `on`/`addListener`, `once`, `off`/`removeListener`,
  * `removeAllListeners`, `emit`, `listeners`, `listenerCount`, `eventNames`, an optional `this` for
  * each listener) whose own events cannot be hurt by a listener: `emitSafe` runs every listener in its
@@ -123,7 +131,7 @@ export class SafeEmitter<Events extends EventMap> {
 
   #add(event: string | symbol, fn: unknown, context: unknown, once: boolean): this {
     if (typeof fn !== 'function') throw new TypeError(`Expected a listener function for '${String(event)}', got ${typeof fn}.`);
-    const slots = (this.#slots ??= Object.create(null) as Record<string | symbol, Slot | undefined>);
+    const slots = (this.#slots ??= new Slots() as Record<string | symbol, Slot | undefined>);
     const entry: Listener = { fn: fn as Listener['fn'], context: context ?? this, once };
     const slot = slots[event];
     slots[event] = slot === undefined ? entry : Array.isArray(slot) ? [...slot, entry] : [slot, entry];

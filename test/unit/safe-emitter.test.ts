@@ -120,6 +120,19 @@ describe('SafeEmitter, the eventemitter3 API it replaces', () => {
     expect(seen).toEqual(['first', 'late']);
   });
 
+  it('events named like Object.prototype members are plain events', () => {
+    const emitter = new SafeEmitter<Record<string, (n: number) => void>>();
+    const seen: string[] = [];
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(emitter.listenerCount(name)).toBe(0);
+      expect(emitter.emit(name, 1)).toBe(false);
+      emitter.on(name, () => seen.push(name));
+      expect(emitter.emit(name, 1)).toBe(true);
+    }
+    expect(seen).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
+    expect(emitter.eventNames()).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
+  });
+
   it('refuses a listener that is not a function, with a TypeError naming the event', () => {
     expect(() => new Plain().on('tick', 'nope' as never)).toThrow(new TypeError("Expected a listener function for 'tick', got string."));
   });
