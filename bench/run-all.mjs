@@ -5,6 +5,7 @@ import { ensureBuild, ROOT } from './lib/env.mjs';
 import { renderDocs } from './lib/report.mjs';
 
 const BENCHMARKS = [
+  ['bundle.mjs', 5 * 60_000],
   ['throughput.mjs', 15 * 60_000],
   ['idle.mjs', 25 * 60_000], // memory and timers in one pass
   ['detection.mjs', 10 * 60_000],

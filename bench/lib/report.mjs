@@ -8,9 +8,9 @@ import { fmt } from './stats.mjs';
 
 const RESULTS = path.join(ROOT, 'bench', '.results');
 const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
-const SECTIONS = ['environment', 'throughput', 'memory', 'timers', 'detection', 'herd', 'rotation'];
+const SECTIONS = ['environment', 'bundle', 'throughput', 'memory', 'timers', 'detection', 'herd', 'rotation'];
 const GENERATORS = {
-  environment: 'lib/report.mjs', throughput: 'throughput.mjs', memory: 'idle.mjs', timers: 'idle.mjs',
+  environment: 'lib/report.mjs', bundle: 'bundle.mjs', throughput: 'throughput.mjs', memory: 'idle.mjs', timers: 'idle.mjs',
   detection: 'detection.mjs', herd: 'herd.mjs', rotation: 'rotation.mjs',
 };
 
