@@ -63,11 +63,30 @@ export class OptionalParts<In, Out> {
   /** While the browser build fetches the parts a dial needs: start() dials once they are wired in. */
   loading: Promise<unknown> | undefined;
   readonly #host: PartsHost<In, Out>;
+  /** True while the rotation chunk is fetched for the `rotate` option. */
+  #fetching = false;
 
   constructor(host: PartsHost<In, Out>) {
     this.#host = host;
     this.prepare();
-    if (host.options.rotate !== false) void Promise.resolve(this.rotatorReady()).catch((error: unknown) => this.failed('RS_ROTATION_FAILED', error));
+    if (host.options.rotate !== false) this.#fetchRotator();
+  }
+
+  /** A socket went live: the rotator arms its age rotation; if its chunk could not be fetched, it is fetched again now. */
+  live(connection: Connection): void {
+    if (this.rotator !== undefined) this.rotator.live(connection);
+    else if (this.#host.options.rotate !== false) this.#fetchRotator();
+  }
+
+  #fetchRotator(): void {
+    if (this.#fetching) return;
+    const ready = this.rotatorReady();
+    if (!(ready instanceof Promise)) return;
+    this.#fetching = true;
+    ready.then(
+      () => { this.#fetching = false; },
+      (error: unknown) => { this.#fetching = false; this.failed('RS_ROTATION_FAILED', error); },
+    );
   }
 
   /** Fetches (browser build) and wires in the parts the options need before a dial. */

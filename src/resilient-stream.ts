@@ -293,7 +293,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     if (!(await this.#subscriptions.open(connection))) return;
     connection.markLive();
     this.#redialer.live();
-    this.#parts?.rotator?.live(connection);
+    this.#parts?.live(connection);
     this.#outbound.flush(connection.transport!);
     this.#storm.opened();
     await this.#parts?.resyncer?.afterOpen(this.#generation, connection.isReconnect ? 'reconnect' : 'connect');

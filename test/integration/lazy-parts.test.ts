@@ -14,7 +14,7 @@ import { jsonStream, openFeed, useCleanup, type FeedMessage } from '../helpers/f
 // asynchronous path runs against a real server: start() waits for the part, close() while it loads
 // never dials, a failed fetch fails the stream with RS_CONNECT_FAILED and the next start() fetches again.
 
-const loaders = vi.hoisted(() => ({ delayMs: 50, failNext: 0, resyncerLoads: 0 }));
+const loaders = vi.hoisted(() => ({ delayMs: 50, failNext: 0, failOnly: undefined as string | undefined, resyncerLoads: 0 }));
 vi.mock('../../src/lazy.js', () => {
   const all = (): Parts => ({ Resyncer, Rotator, attachLogger, P2Quantile, Pacer });
   const parts: Partial<Record<PartName, unknown>> = {};
@@ -23,7 +23,7 @@ vi.mock('../../src/lazy.js', () => {
     loadPart: (name: PartName): Promise<void> | undefined => {
       if (parts[name] !== undefined) return undefined;
       if (name === 'Resyncer') loaders.resyncerLoads++;
-      const fail = loaders.failNext > 0;
+      const fail = loaders.failNext > 0 && (loaders.failOnly === undefined || loaders.failOnly === name);
       if (fail) loaders.failNext--;
       return new Promise((resolve, reject) => setTimeout(() => {
         if (fail) return reject(new TypeError('Failed to fetch dynamically imported module'));
@@ -41,6 +41,7 @@ afterEach(async () => {
   ((await import('../../src/lazy.js')) as unknown as { forget(): void }).forget();
   loaders.delayMs = 50;
   loaders.failNext = 0;
+  loaders.failOnly = undefined;
   loaders.resyncerLoads = 0;
 });
 
@@ -94,6 +95,21 @@ describe('optional parts loaded on demand (the browser build)', () => {
     expect(stream.health().staleThresholdMs).toBeGreaterThan(0);
     expect(stream.health().messagesSent).toBe(2);
     expect(stream.errors).toEqual([]);
+  });
+
+  it('a rotation chunk that cannot be fetched is reported (the socket stays) and fetched again when the next socket goes live', async () => {
+    loaders.failNext = 1;
+    loaders.failOnly = 'Rotator';
+    const feed = await openFeed({ messagesPerSecond: 100 });
+    const stream = jsonStream(feed, { ...sequenced, rotate: { maxAgeMs: 400, overlapMs: 2_000 } });
+    const failed = waitForEvent(stream, 'error', () => true, 5_000);
+    stream.start();
+    expect(await failed).toMatchObject({ code: 'RS_ROTATION_FAILED' });
+    await waitForState(stream, 'open');
+    stream.reconnect('next socket');
+    expect(await waitForEvent(stream, 'rotated', () => true, 5_000)).toMatchObject({ reason: 'age', gapless: true });
+    expect(stream.state).toBe('open');
+    expect(stream.errors.map((e) => (e as ResilientStreamError).code)).toEqual(['RS_ROTATION_FAILED']);
   });
 
   it('close() while the resyncer loads: nothing is dialed, ever', async () => {
