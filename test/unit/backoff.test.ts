@@ -67,6 +67,76 @@ describe('backoffCap', () => {
   });
 });
 
+describe('backoffCap bounded by the outage so far', () => {
+  const p = policy('none', { outageFactor: 2 });
+
+  it('is at most outageFactor x outageMs, never below initialDelayMs, never above the attempt cap', () => {
+    // attempt 6 alone would allow 16 000 ms; 2 s into the outage the cap is 4 000 ms.
+    expect(backoffCap(6, p, 2_000)).toBe(4_000);
+    expect(backoffCap(6, p, 0)).toBe(500);
+    expect(backoffCap(6, p, 100)).toBe(500);
+    // A long outage: the attempt cap (then maxDelayMs) is the smaller one again.
+    expect(backoffCap(2, p, 60_000)).toBe(1_000);
+    expect(backoffCap(40, p, 60_000)).toBe(30_000);
+    expect(backoffCap(40, p, 1e12)).toBe(30_000);
+  });
+
+  it('without outageMs, without outageFactor or with outageFactor Infinity, grows with attempts alone', () => {
+    expect(backoffCap(6, p)).toBe(16_000);
+    expect(backoffCap(6, policy('none'), 2_000)).toBe(16_000);
+    expect(backoffCap(6, policy('none', { outageFactor: Infinity }), 0)).toBe(16_000);
+    expect(backoffCap(6, p, Number.NaN)).toBe(16_000);
+  });
+
+  it('never NaN: a factor of 0 or an infinite outage, a negative outage counted as 0', () => {
+    const zero = policy('none', { outageFactor: 0 });
+    expect(backoffCap(6, zero, 2_000)).toBe(500);
+    expect(backoffCap(6, zero, Infinity)).toBe(500);
+    expect(backoffCap(6, p, Infinity)).toBe(16_000);
+    expect(backoffCap(6, p, -5_000)).toBe(500);
+    expect(backoffCap(6, policy('none', { outageFactor: 2, initialDelayMs: 0 }), 0)).toBe(0);
+    expect(backoffCap(6, policy('none', { outageFactor: 2, initialDelayMs: 60_000 }), 0)).toBe(30_000);
+  });
+
+  it('bounds every jitter mode: full and equal draw below it, none is it', () => {
+    const random = mulberry32(5);
+    for (const jitter of ['full', 'equal', 'none'] as const) {
+      const q = policy(jitter, { outageFactor: 2 });
+      for (let i = 0; i < 2_000; i++) {
+        const outageMs = random() * 20_000;
+        const attempt = 1 + Math.floor(random() * 12);
+        const delay = backoffDelay(attempt, q, random, undefined, outageMs);
+        expect(delay).toBeLessThanOrEqual(Math.max(500, 2 * outageMs));
+        expect(delay).toBeLessThanOrEqual(backoffCap(attempt, q));
+      }
+    }
+    expect(backoffDelay(6, policy('full', { outageFactor: 2 }), constant(0.5), undefined, 2_000)).toBe(2_000);
+    expect(backoffDelay(6, policy('equal', { outageFactor: 2 }), constant(0), undefined, 2_000)).toBe(2_000);
+  });
+
+  it('decorrelated: bounds the range, not the draw, so draws spread below the bound instead of piling on it', () => {
+    const q = policy('decorrelated', { outageFactor: 2 });
+    // previous 10 000 would allow up to 30 000; 2 s into the outage the range is [500, 4 000].
+    expect(backoffDelay(1, q, constant(0), 10_000, 2_000)).toBe(500);
+    expect(backoffDelay(1, q, constant(0.5), 10_000, 2_000)).toBe(2_250);
+    expect(backoffDelay(1, q, constant(ALMOST_ONE), 10_000, 2_000)).toBeCloseTo(500 + 3_500 * ALMOST_ONE, 9);
+    const random = mulberry32(6);
+    const draws = Array.from({ length: 1_000 }, () => backoffDelay(1, q, random, 10_000, 2_000));
+    expect(draws.filter((d) => d === 4_000)).toHaveLength(0);
+    expect(Math.max(...draws)).toBeGreaterThan(3_900);
+  });
+
+  it('decorrelated: early in an outage the range stays its first one, [initialDelayMs, 3 x initialDelayMs], never one point', () => {
+    const q = policy('decorrelated', { outageFactor: 2 });
+    for (const outageMs of [0, 100, 700]) {
+      expect(backoffDelay(1, q, constant(0), 10_000, outageMs)).toBe(500);
+      expect(backoffDelay(1, q, constant(0.5), 10_000, outageMs)).toBe(1_000);
+    }
+    // The chain's own growth still applies: a previous delay of 200 keeps the range at [500, 600].
+    expect(backoffDelay(1, q, constant(0.5), 200, 0)).toBe(550);
+  });
+});
+
 describe('backoffDelay bounds with a seeded random', () => {
   const DRAWS_PER_ATTEMPT = 200; // 42 attempts x 200 = 8400 draws per mode
 
