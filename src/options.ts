@@ -103,6 +103,8 @@ export interface BackoffOptions {
   readonly maxDelayMs: number;
   /** Growth of the cap per attempt (>= 1). @default 2 */
   readonly factor: number;
+  /** Bounds the cap by the outage so far: at most this × its length, never below `initialDelayMs`. @default 3 */
+  readonly outageFactor: number;
   /** How the delay is drawn below the cap. @default 'full' */
   readonly jitter: Jitter;
   /** Reconnect attempts before giving up (`failed`, RS_RETRIES_EXHAUSTED). @default Infinity */

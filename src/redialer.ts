@@ -50,6 +50,8 @@ export class Redialer {
   #loop = 0;
   #attempt = 0;
   #previousDelayMs: number | undefined;
+  /** When this outage's first counted end happened (clock ms); the time since bounds the backoff cap. */
+  #outageStartedAt: number | undefined;
   #pending: ((outcome: DialOutcome) => void) | undefined;
   #wait: (() => void) | undefined;
   #wakeTimer: unknown;
@@ -71,6 +73,7 @@ export class Redialer {
   start(): void {
     this.#attempt = 0;
     this.#previousDelayMs = undefined;
+    this.#outageStartedAt = undefined;
     this.#skipNext = false;
     void this.#run(this.#supersede());
   }
@@ -92,12 +95,16 @@ export class Redialer {
     if (wasHealthy) {
       this.#attempt = 0;
       this.#previousDelayMs = undefined;
+      this.#outageStartedAt = undefined;
       this.#storm.healthy();
     }
     if (!isUnrequested(end)) return this.#retry(end.waitMs ?? 0, describeEnd(end), undefined);
     this.#storm.failed(end.code, end.error);
     if (refusal !== undefined) return { retry: false, error: refusal };
     const { maxAttempts } = this.#options.backoff;
+    // The outage starts with its first counted end, and a flapping server's short-lived opens do not
+    // restart it (only a connection that lived resetAfterMs does), so they are paced like failures.
+    this.#outageStartedAt ??= this.#options.clock.now();
     if (++this.#attempt > maxAttempts) {
       return { retry: false, error: new ResilientStreamError('RS_RETRIES_EXHAUSTED',
         `Gave up after ${maxAttempts} reconnect attempts (backoff.maxAttempts); last: ${describeEnd(end)}`, { cause: end.error }) };
@@ -148,14 +155,18 @@ export class Redialer {
     return storm === undefined ? plan : { ...plan, storm };
   }
 
-  /** The jittered backoff delay plus the storm cooldown, never shorter than a server's Retry-After. */
+  /**
+   * The jittered backoff delay (its cap bounded by the outage so far) plus the storm cooldown,
+   * never shorter than a server's Retry-After.
+   */
   #delayFor(end: ConnectionEnd): number {
     if (this.#wokeWhileDialing) {
       this.#wokeWhileDialing = false;
       return this.#wakeDelay();
     }
-    const { backoff, random } = this.#options;
-    const jittered = backoffDelay(this.#attempt, backoff, random, this.#previousDelayMs);
+    const { backoff, random, clock } = this.#options;
+    const outageMs = clock.now() - (this.#outageStartedAt ?? clock.now());
+    const jittered = backoffDelay(this.#attempt, backoff, random, this.#previousDelayMs, outageMs);
     this.#previousDelayMs = jittered;
     const delayMs = jittered + this.#storm.cooldownMs();
     const retryAfterMs = end.error?.retryAfterMs;

@@ -94,6 +94,7 @@ export const DEFAULTS = Object.freeze({
     initialDelayMs: 500,
     maxDelayMs: 30_000,
     factor: 2,
+    outageFactor: 3,
     jitter: 'full' as const,
     maxAttempts: Number.POSITIVE_INFINITY,
     resetAfterMs: 5_000,
@@ -168,6 +169,7 @@ function resolveBackoff(value: unknown): BackoffOptions {
   duration('backoff.initialDelayMs', merged.initialDelayMs, 0);
   duration('backoff.maxDelayMs', merged.maxDelayMs, merged.initialDelayMs);
   number('backoff.factor', merged.factor, 1);
+  number('backoff.outageFactor', merged.outageFactor, 0, { infinite: true });
   if (!['full', 'equal', 'decorrelated', 'none'].includes(merged.jitter)) {
     invalid('backoff.jitter', "one of 'full', 'equal', 'decorrelated', 'none'", merged.jitter);
   }

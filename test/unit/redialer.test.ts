@@ -6,7 +6,9 @@ import { Redialer, type RedialPlan, type StormCounter } from '../../src/redialer
 import { FakeClock } from '../helpers/fake-clock.js';
 import { constant } from '../helpers/random.js';
 
-const BACKOFF = { initialDelayMs: 100, maxDelayMs: 1_000, factor: 2, jitter: 'full' as const, maxAttempts: 3, resetAfterMs: 5_000 };
+// outageFactor Infinity: these tests see the attempt-count cap alone (the clock rarely moves);
+// the outage bound has its own tests below.
+const BACKOFF = { initialDelayMs: 100, maxDelayMs: 1_000, factor: 2, outageFactor: Infinity, jitter: 'full' as const, maxAttempts: 3, resetAfterMs: 5_000 };
 const fault = (message = 'lost'): ConnectionEnd => ({ kind: 'lost', code: 1006, error: new ResilientStreamError('RS_CONNECT_FAILED', message) });
 const dialFailed = (retryAfterMs?: number): ConnectionEnd => ({
   kind: 'dial-failed', report: true,
@@ -214,6 +216,84 @@ describe('Redialer', () => {
     clock.advance(10_000);
     await flush();
     expect(dials).toBe(1);
+  });
+
+  describe('the cap bounded by the outage so far (outageFactor 2)', () => {
+    const OUTAGE = { initialDelayMs: 500, maxDelayMs: 30_000, outageFactor: 2, maxAttempts: Infinity };
+    /** The delay of the next plan at random -> 1: the cap, to the millisecond. */
+    const capOf = (redialer: Redialer, end = fault(), wasHealthy = false): number =>
+      Math.round((redialer.plan(end, wasHealthy, undefined) as { delayMs: number }).delayMs);
+
+    it('fast failures 2 s into an outage wait at most 4 s, not the attempt cap of 16 s', () => {
+      const { clock, redialer } = setup({ random: constant(0.999_999), backoff: OUTAGE });
+      redialer.start();
+      const caps: number[] = [];
+      for (const at of [0, 100, 300, 700, 1_000, 2_000]) {
+        clock.jump(at - clock.now());
+        caps.push(capOf(redialer));
+      }
+      // Attempt caps would be 500, 1 000, 2 000, 4 000, 8 000, 16 000.
+      expect(caps).toEqual([500, 500, 600, 1_400, 2_000, 4_000]);
+      redialer.stop();
+    });
+
+    it('a long outage still backs off to maxDelayMs, and the attempt cap still bounds a slow one', () => {
+      const { clock, redialer } = setup({ random: constant(0.999_999), backoff: OUTAGE });
+      redialer.start();
+      expect(capOf(redialer)).toBe(500);
+      clock.jump(10_000); // a dial that hung until its connect timeout
+      expect(capOf(redialer)).toBe(1_000); // attempt 2: min(1 000, 20 000)
+      for (let i = 0; i < 10; i++) {
+        clock.jump(30_000);
+        capOf(redialer);
+      }
+      expect(capOf(redialer)).toBe(30_000);
+      redialer.stop();
+    });
+
+    it('a flapping server (opens that die before resetAfterMs) does not restart the outage', () => {
+      const { clock, redialer } = setup({ random: constant(0.999_999), backoff: OUTAGE });
+      redialer.start();
+      const caps: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        caps.push(capOf(redialer));
+        clock.jump(caps.at(-1)! + 50); // waited, dialed, opened, was dropped 50 ms later
+      }
+      expect(caps).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000]);
+      redialer.stop();
+    });
+
+    it('a healthy connection and start() begin a new outage: the bound starts again at initialDelayMs', () => {
+      const { clock, redialer } = setup({ random: constant(0.999_999), backoff: OUTAGE });
+      redialer.start();
+      capOf(redialer);
+      clock.jump(20_000);
+      expect(capOf(redialer)).toBe(1_000);
+      clock.jump(60_000);
+      expect(capOf(redialer, fault(), true)).toBe(500);
+      clock.jump(200);
+      expect(capOf(redialer)).toBe(500); // 200 ms into the new outage: max(500, 400)
+      clock.jump(60_000);
+      redialer.start();
+      clock.jump(200);
+      expect(capOf(redialer)).toBe(500);
+      redialer.stop();
+    });
+
+    it('requested ends during an outage neither start nor restart it', () => {
+      const { clock, redialer } = setup({ random: constant(0.999_999), backoff: OUTAGE });
+      redialer.start();
+      expect(redialer.plan(requested, false, undefined)).toMatchObject({ attempt: 0 });
+      clock.jump(5_000);
+      expect(capOf(redialer)).toBe(500); // the outage starts with this first counted end
+      clock.jump(1_000);
+      redialer.plan(requested, false, undefined);
+      clock.jump(1_000);
+      expect(capOf(redialer)).toBe(1_000); // attempt 2, 2 s in: min(1 000, 4 000)
+      clock.jump(1_000);
+      expect(capOf(redialer)).toBe(2_000); // attempt 3, 3 s in: min(2 000, 6 000)
+      redialer.stop();
+    });
   });
 
   it('no wait is armed longer than the longest timer', () => {
