@@ -15,7 +15,7 @@ let reopens = 0;
 let connectedSent = false;
 
 function addClient(index) {
-  const client = { index, opens: 0, reopenAt: undefined, waits: [] };
+  const client = { index, opens: 0, reopenAt: undefined, outageAt: undefined, waits: [] };
   clients.push(client);
   return new Promise((resolve) => {
     const handle = open(`${url}?client=${index}`, {
@@ -31,8 +31,14 @@ function addClient(index) {
         }
       },
     });
-    // ResilientStream announces every wait: attempt number and the drawn delay.
-    if (contender.startsWith('rs')) handle.raw.on('reconnecting', (e) => client.waits.push([e.attempt, Math.round(e.delayMs)]));
+    // ResilientStream announces every wait: attempt number and the drawn delay. Its outage starts
+    // with attempt 1, so the time since then is what bounds that wait's cap.
+    if (contender.startsWith('rs')) {
+      handle.raw.on('reconnecting', (e) => {
+        if (e.attempt === 1) client.outageAt = now();
+        client.waits.push([e.attempt, Math.round(e.delayMs), Math.round(now() - (client.outageAt ?? now()))]);
+      });
+    }
   });
 }
 
@@ -50,7 +56,7 @@ process.on('message', (message) => {
   sendResult({
     contender,
     reopened: reopens,
-    // The wait that ended in the successful reconnect, per client: [attempt, delayMs].
+    // The wait that ended in the successful reconnect, per client: [attempt, delayMs, outageMs].
     finalWaits: clients.filter((c) => c.reopenAt !== undefined && c.waits.length > 0).map((c) => c.waits.at(-1)),
     maxAttempts: clients.reduce((max, c) => Math.max(max, c.waits.at(-1)?.[0] ?? 0), 0),
     clientReopenAt: clients.map((c) => c.reopenAt ?? null),
