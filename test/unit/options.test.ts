@@ -23,7 +23,7 @@ describe('resolveOptions', () => {
     expect(resolved.staleness).toEqual({ mode: 'fixed', ms: 30_000 });
     expect(resolved.topicStaleAfterMs).toBe(false);
     expect(resolved.heartbeat).toEqual({ intervalMs: 15_000, timeoutMs: 10_000 });
-    expect(resolved.backoff).toEqual({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 'full', maxAttempts: Infinity, resetAfterMs: 5_000 });
+    expect(resolved.backoff).toEqual({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, outageFactor: 3, jitter: 'full', maxAttempts: Infinity, resetAfterMs: 5_000 });
     expect(resolved.storm).toEqual({ maxReconnects: 5, windowMs: 60_000, cooldownMs: 0 });
     expect(resolved.sendQueue).toEqual({ maxMessages: 100, maxAgeMs: 10_000 });
     expect(resolved.resyncTimeoutMs).toBe(30_000);

@@ -78,6 +78,15 @@ describe('options that depend on each other', () => {
   });
 });
 
+describe('backoff.outageFactor', () => {
+  it('takes any number >= 0 (Infinity restores the attempt-only cap) and refuses the rest, naming the value', () => {
+    for (const outageFactor of [0, 0.5, 3, Infinity]) expect(() => new ResilientStream({ url, backoff: { outageFactor } })).not.toThrow();
+    expect(refusal({ backoff: { outageFactor: -1 } })).toBe('Expected `backoff.outageFactor` to be a number >= 0, got -1.');
+    expect(refusal({ backoff: { outageFactor: Number.NaN } })).toBe('Expected `backoff.outageFactor` to be a number >= 0, got NaN.');
+    expect(refusal({ backoff: { outageFactor: '3' } })).toBe('Expected `backoff.outageFactor` to be a number >= 0, got "3".');
+  });
+});
+
 describe('unknown option keys', () => {
   it.each([
     [{ staleAfterMS: 10 }, 'Unknown option `staleAfterMS`; did you mean `staleAfterMs`?'],
