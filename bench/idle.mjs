@@ -3,6 +3,7 @@
 //   node bench/idle.mjs [--only=memory|timers] [--rounds=5] [--count=10000] [--window=10000]
 // Per-connection figures are taken against the process's own baseline before connecting; the
 // "above raw ws" figures subtract raw ws's per-connection figure from the same round.
+import { ensureBeforeBuild } from './lib/before.mjs';
 import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
@@ -120,6 +121,7 @@ async function main() {
   if (!config.contenders.includes('ws')) config.contenders.unshift('ws');
   const startedAt = new Date().toISOString();
   const build = await ensureBuild();
+  if (config.contenders.includes('rs-before')) console.log(`[idle] before: ${await ensureBeforeBuild()}`);
   console.log(`[idle] build: ${build}; ${config.rounds} rounds x ${config.contenders.join(', ')}; ${config.count} connections`);
   const t0 = performance.now();
   const runs = [];

@@ -2,6 +2,7 @@
 // trade ticks. Contenders alternate (rotated order per round); each run is a fresh client process
 // against one long-lived server process. Usage:
 //   node bench/throughput.mjs [--rounds=7] [--messages=1000000] [--warmup=100000] [--contenders=ws,rs,...]
+import { ensureBeforeBuild } from './lib/before.mjs';
 import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
 import { runClient, startChild } from './lib/proc.mjs';
@@ -129,6 +130,7 @@ async function main() {
   if (!config.contenders.includes('ws')) config.contenders.unshift('ws');
   const startedAt = new Date().toISOString();
   const build = await ensureBuild();
+  if (config.contenders.includes('rs-before')) console.log(`[throughput] before: ${await ensureBeforeBuild()}`);
   console.log(`[throughput] build: ${build}; ${config.rounds} rounds x ${config.contenders.join(', ')}`);
   const t0 = performance.now();
   const runs = await measureThroughput({ ...config, log: (line) => console.log(`[throughput] ${line}`) });

@@ -13,6 +13,7 @@ export const CONTENDERS = Object.freeze({
   ws: { label: 'ws (raw)', short: 'ws' },
   rs: { label: 'ResilientStream (defaults)', short: 'RS' },
   'rs-seq': { label: 'ResilientStream (sequence + topicOf + topicStaleAfterMs)', short: 'RS+seq' },
+  'rs-before': { label: `ResilientStream (defaults), before: ${process.env.BENCH_BEFORE ?? 'BENCH_BEFORE'}`, short: 'RS before' },
   rws: { label: 'reconnecting-websocket', short: 'RWS' },
   partysocket: { label: 'partysocket', short: 'partysocket' },
 });
@@ -30,6 +31,11 @@ export async function loadContender(name) {
         ? { sequence: (m) => m.t, topicOf: (m) => m.s, topics: ['BTCUSDT'], topicStaleAfterMs: 30_000 }
         : {};
       return (url, handlers) => openResilient(ResilientStream, url, { ...extra, ...handlers.options }, handlers);
+    }
+    case 'rs-before': {
+      // Built by bench/lib/before.mjs from the BENCH_BEFORE commit: the same defaults, the older code.
+      const { ResilientStream } = await import('../.results/dist-before/index.js');
+      return (url, handlers) => openResilient(ResilientStream, url, { ...handlers.options }, handlers);
     }
     case 'rws': {
       const { default: ReconnectingWebSocket } = await import('reconnecting-websocket');
