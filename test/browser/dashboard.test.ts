@@ -69,6 +69,9 @@ describe.skipIf(SKIP_BROWSER)('browser dashboard example', () => {
 
   const text = (selector: string): Promise<string> => page.locator(selector).innerText();
   const waitFor = (selector: string, timeoutMs = 10_000): Promise<unknown> => page.waitForSelector(selector, { timeout: timeoutMs, state: 'attached' });
+  /** Counters are drawn on the page's next frame, after the log line of the same event: wait for the frame. */
+  const counterReaches = (id: string, value: string): Promise<unknown> =>
+    page.waitForFunction(([i, v]) => document.getElementById(i!)?.textContent === v, [id, value], { timeout: 5_000 });
 
   it('--smoke starts, serves the page and exits 0', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [SERVER, '--smoke', '--port', '0'], { cwd: ROOT, timeout: 15_000 });
@@ -99,6 +102,7 @@ describe.skipIf(SKIP_BROWSER)('browser dashboard example', () => {
     await page.click('[data-fault="reject"]');
     await waitFor('#storm-chip[data-active="true"]', 15_000);
     expect(await text('.log-storm')).toMatch(/reconnect storm/);
+    await counterReaches('storm-count', '1');
     expect(Number(await text('#storm-count'))).toBe(1);
     await page.click('[data-fault="clear"]');
     await waitFor('#state-pill[data-state="open"]', 15_000);
@@ -111,6 +115,7 @@ describe.skipIf(SKIP_BROWSER)('browser dashboard example', () => {
     await waitFor('#age-bar[data-level="bad"]');
     await waitFor('.log-stale');
     expect(await text('.log-stale')).toMatch(/stale data/);
+    await counterReaches('stale-count', '1');
     expect(await text('#stale-count')).toBe('1');
     await waitFor('.marker[data-marker="stale"]');
     await page.click('[data-fault="resume"]');
