@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { delimiter, extname, join, normalize, resolve, sep } from 'node:path';
@@ -69,73 +68,9 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
 }
 
-// ── build ───────────────────────────────────────────────────────────────────────────────────────
+// ── build: see test/helpers/build.ts ────────────────────────────────────────────────────────────
 
-/** What the browser tests load from dist/. */
-const OUTPUTS = ['dist/browser/index.js', 'dist/testing/index.js', 'dist/index.js'];
-const SOURCES = ['src', 'tsup.config.ts'];
-const LOCK_DIR = join(ROOT, 'node_modules', '.cache', 'resilient-stream-build.lock');
-const LOCK_STALE_MS = 180_000;
-
-function newestMtimeMs(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtimeMs(join(path, entry)));
-  return newest;
-}
-
-function isBuildFresh(): boolean {
-  const outputs = OUTPUTS.map((file) => join(ROOT, file));
-  if (!outputs.every((file) => existsSync(file))) return false;
-  const oldestOutput = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
-  return SOURCES.every((source) => newestMtimeMs(join(ROOT, source)) <= oldestOutput);
-}
-
-function tryLock(): boolean {
-  mkdirSync(join(LOCK_DIR, '..'), { recursive: true });
-  try {
-    mkdirSync(LOCK_DIR);
-    return true;
-  } catch {
-    // Held by another test file building right now, or left behind by a crashed run.
-    if (Date.now() - statSync(LOCK_DIR).mtimeMs > LOCK_STALE_MS) rmdirSync(LOCK_DIR);
-    return false;
-  }
-}
-
-/**
- * Builds dist/ with tsup when it is missing or older than src/ (CI builds first, so this is a
- * no-op there). A directory lock keeps two test files from running tsup, whose `clean` would
- * delete each other's output, at the same time.
- */
-export async function ensureBuilt(timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!isBuildFresh()) {
-    if (tryLock()) {
-      try {
-        if (!isBuildFresh()) runTsup();
-      } finally {
-        rmdirSync(LOCK_DIR);
-      }
-      break;
-    }
-    if (Date.now() > deadline) throw new Error(`Expected the build lock ${LOCK_DIR} to be released within ${timeoutMs} ms, but it was not.`);
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  for (const file of OUTPUTS) {
-    if (!existsSync(join(ROOT, file))) throw new Error(`Expected ${file} after building with tsup, found nothing.`);
-  }
-}
-
-function runTsup(): void {
-  try {
-    execFileSync('npx', ['--no-install', 'tsup'], { cwd: ROOT, stdio: 'pipe', timeout: 110_000 });
-  } catch (error) {
-    const output = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`Expected \`npx tsup\` to build dist/, but it failed:\n${output.stdout ?? ''}${output.stderr ?? ''}`, { cause: error });
-  }
-}
+export { ensureBuilt } from '../helpers/build.js';
 
 // ── static files ────────────────────────────────────────────────────────────────────────────────
 

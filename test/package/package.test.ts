@@ -1,28 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 
-/** Newest modification time under a folder, in ms. */
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-beforeAll(async () => {
-  const built = join(root, 'dist', 'index.cjs');
-  if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'src'))) {
-    await run('npx', ['tsup'], { cwd: root, timeout: 120_000 });
-  }
-}, 130_000);
+beforeAll(() => ensureBuilt(180_000), 190_000);
 
 async function runNode(file: string): Promise<{ stdout: string; ms: number }> {
   const started = Date.now();

@@ -1,27 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-beforeAll(async () => {
-  const built = join(root, 'dist', 'venues', 'index.d.ts');
-  if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'src'))) {
-    await run('npx', ['tsup'], { cwd: root, timeout: 180_000 });
-  }
-}, 190_000);
+beforeAll(() => ensureBuilt(180_000), 190_000);
 
 async function tsc(project: string): Promise<string> {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
