@@ -94,13 +94,14 @@ export class OptionalParts<In, Out> {
     const host = this.#host;
     const o = host.options;
     const logger = pickLogger(o.logger);
+    const names = partsFor(o, logger);
     const wire = (): void => {
       this.loading = undefined;
-      if ((o.sequence !== undefined || o.resync !== undefined) && this.resyncer === undefined) host.inbound.sink = this.resyncer = new parts.Resyncer!<In>(o, host);
+      if (names.includes('Resyncer') && this.resyncer === undefined) host.inbound.sink = this.resyncer = new parts.Resyncer!<In>(o, host);
       if (o.staleness.mode === 'auto') host.liveness.learnWith(new parts.P2Quantile!(o.staleness.quantile));
       if (logger !== undefined) parts.attachLogger!(host.stream, logger);
     };
-    const loading = loadParts(partsFor(o, logger));
+    const loading = loadParts(names);
     if (loading === undefined) wire();
     else (this.loading = loading.then(wire)).catch(() => {});
   }

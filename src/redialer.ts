@@ -165,7 +165,7 @@ export class Redialer {
       return this.#wakeDelay();
     }
     const { backoff, random, clock } = this.#options;
-    const outageMs = clock.now() - (this.#outageStartedAt ?? clock.now());
+    const outageMs = this.#outageStartedAt === undefined ? 0 : clock.now() - this.#outageStartedAt;
     const jittered = backoffDelay(this.#attempt, backoff, random, this.#previousDelayMs, outageMs);
     this.#previousDelayMs = jittered;
     const delayMs = jittered + this.#storm.cooldownMs();
