@@ -112,6 +112,40 @@ describe('optional parts loaded on demand (the browser build)', () => {
     expect(stream.errors.map((e) => (e as ResilientStreamError).code)).toEqual(['RS_ROTATION_FAILED']);
   });
 
+  it('a fetch failure with listeners that call back in: close() from the connecting state ends it quietly, start() from the error listener fetches again', async () => {
+    const feed = await openFeed();
+    loaders.failNext = 1;
+    const closing = jsonStream(feed, sequenced);
+    closing.on('state', ({ to }: StateEvent) => { if (to === 'connecting') void closing.close(); });
+    closing.start();
+    await waitForState(closing, 'closed');
+    await sleep(150);
+    expect(closing.errors).toEqual([]);
+    expect(feed.connectionsAccepted).toBe(0);
+
+    // The failed stream fetched again behind the scenes: forget the part so this one fetches too.
+    ((await import('../../src/lazy.js')) as unknown as { forget(): void }).forget();
+    loaders.failNext = 1;
+    const restarting = jsonStream(feed, sequenced);
+    restarting.once('error', () => restarting.start());
+    restarting.start();
+    await waitForState(restarting, 'open');
+    expect(restarting.errors.map((e) => (e as ResilientStreamError).code)).toEqual(['RS_CONNECT_FAILED']);
+    expect(feed.connectionsAccepted).toBe(1);
+  });
+
+  it('close() while the rotation chunk loads: no rotation, no error, nothing left running', async () => {
+    loaders.delayMs = 150;
+    const feed = await openFeed();
+    const stream = jsonStream(feed, { ...sequenced, rotate: { maxAgeMs: 50 } });
+    stream.start();
+    await stream.close();
+    await sleep(400);
+    expect(stream.state).toBe('closed');
+    expect(stream.health().rotations).toBe(0);
+    expect(stream.errors).toEqual([]);
+  });
+
   it('close() while the resyncer loads: nothing is dialed, ever', async () => {
     loaders.delayMs = 100;
     const feed = await openFeed();
