@@ -16,7 +16,7 @@ export interface LivenessCallbacks {
 
 /** The monitor's thresholds, in ms. */
 export interface LivenessConfig {
-  readonly staleness: Staleness;
+  readonly staleAfterMs: Staleness;
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number } | false;
   readonly topicStaleAfterMs: number | false;
 }
@@ -121,7 +121,7 @@ export class LivenessMonitor {
 
   /** The data staleness threshold in force (learned when adaptive), or undefined when off. */
   get staleThresholdMs(): number | undefined {
-    const staleness = this.#config.staleness;
+    const staleness = this.#config.staleAfterMs;
     if (staleness.mode === 'off') return undefined;
     if (staleness.mode === 'fixed') return staleness.ms;
     const learned = this.#gaps!.count >= staleness.warmupSamples ? this.#gaps!.value() : undefined;

@@ -24,7 +24,7 @@ export function partsFor<In, Out>(options: ResolvedOptions<In, Out>, logger: Log
   const names: PartName[] = [];
   if (options.sequence !== undefined || options.resync !== undefined) names.push('Resyncer');
   if (logger !== undefined) names.push('attachLogger');
-  if (options.staleness.mode === 'auto') names.push('P2Quantile');
+  if (options.staleAfterMs.mode === 'auto') names.push('P2Quantile');
   if (options.rateLimit !== false) names.push('Pacer');
   return names;
 }
@@ -98,7 +98,7 @@ export class OptionalParts<In, Out> {
     const wire = (): void => {
       this.loading = undefined;
       if (names.includes('Resyncer') && this.resyncer === undefined) host.inbound.sink = this.resyncer = new parts.Resyncer!<In>(o, host);
-      if (o.staleness.mode === 'auto') host.liveness.learnWith(new parts.P2Quantile!(o.staleness.quantile));
+      if (o.staleAfterMs.mode === 'auto') host.liveness.learnWith(new parts.P2Quantile!(o.staleAfterMs.quantile));
       if (logger !== undefined) parts.attachLogger!(host.stream, logger);
     };
     const loading = loadParts(names);

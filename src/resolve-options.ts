@@ -1,5 +1,5 @@
 import { systemClock } from './clock.js';
-import { bool, duration, fn, group, invalid, isPlainObject, knownKeys, number, protocols, urlProblem } from './validate.js';
+import { bool, duration, fn, invalid, isPlainObject, knownKeys, number, protocols, urlProblem } from './validate.js';
 import type {
   BackoffOptions,
   Clock,
@@ -47,7 +47,7 @@ export interface ResolvedOptions<In, Out>
   readonly resync: ResilientStreamOptions<In, Out>['resync'];
   readonly signal: AbortSignal | undefined;
   readonly topics: readonly string[];
-  readonly staleness: Staleness;
+  readonly staleAfterMs: Staleness;
   readonly heartbeat: HeartbeatOptions<In, Out> | false;
   readonly backoff: BackoffOptions;
   readonly storm: StormOptions | false;
@@ -114,107 +114,161 @@ export const DEFAULTS = Object.freeze({
   iteratorOverflow: 'pause' as const,
 });
 
-const ADAPTIVE_KEYS = ['auto', ...Object.keys(DEFAULTS.adaptiveStaleness)];
-const HEARTBEAT_KEYS = ['intervalMs', 'timeoutMs', 'ping', 'isPong'];
-const ROTATE_DEFAULTS = Object.freeze({ overlapMs: 10_000 });
-const ROTATE_KEYS = ['maxAgeMs', 'overlapMs', 'isNotice', 'acquire'];
-const RATE_LIMIT_KEYS = ['messagesPerSecond', 'burst', 'countControlFrames'];
+/**
+ * Checks one option, or one member of an option group, and returns its resolved value. `field` is
+ * the dotted name messages show; `group` is the group's merged values (rules that depend on a
+ * sibling read it).
+ */
+type Rule = (value: unknown, field: string, group: Record<string, unknown>) => unknown;
 
-function resolveUrl<In, Out>(value: ResilientStreamOptions<In, Out>['url']): ResilientStreamOptions<In, Out>['url'] {
-  if (typeof value === 'function') return value;
-  if (typeof value !== 'string' && !(value instanceof URL)) return invalid('url', 'a string, URL or function', value);
-  const problem = urlProblem(value);
-  if (problem !== undefined) invalid('url', 'an absolute ws:, wss:, http: or https: URL without a #fragment', `[${problem}]`);
-  return value;
+/** A top-level option's default (undefined for group members: their group merges defaults first). */
+const fallback = (field: string): unknown => (DEFAULTS as Record<string, unknown>)[field];
+
+const func: Rule = (value, field) => fn(field, value);
+const orDefault = (rule: Rule, defaultValue: unknown): Rule => (value, field, group) => rule(value, field, group) ?? defaultValue;
+const flag: Rule = (value, field) => bool(field, value, fallback(field) as boolean);
+/** A duration a timer can hold, at least `min` ms (or at least the group member `min` names). */
+const ms = (min: number | string): Rule => (value, field, group) =>
+  (value === undefined ? fallback(field) : duration(field, value, typeof min === 'number' ? min : (group[min] as number)));
+const atLeast = (min: number, kind?: { integer?: boolean; infinite?: boolean }): Rule => (value, field) =>
+  (value === undefined ? fallback(field) : number(field, value, min, kind));
+const int = (min: number, infinite?: boolean): Rule => atLeast(min, { integer: true, infinite });
+const oneOf = (...choices: string[]): Rule => (value, field) =>
+  (value === undefined ? fallback(field) : choices.includes(value as string) ? value
+    : invalid(field, `one of ${choices.map((choice) => `'${choice}'`).join(', ')}`, value));
+
+/**
+ * An option group: `false` turns it off (unless `canDisable` is false), absent takes `whenAbsent`,
+ * an object is merged over `defaults` (unknown keys refused: a typo must not switch a safety off)
+ * and each member checked by its rule, in order. Returns a frozen object.
+ */
+function group(rules: Record<string, Rule>, defaults: object, whenAbsent: object | false, canDisable = true, expected = 'an object'): Rule {
+  return (value, field) => {
+    if (value === false && canDisable) return false;
+    if (value === undefined) return whenAbsent;
+    if (!isPlainObject(value)) return invalid(field, expected, value);
+    knownKeys(value, Object.keys(rules), `${field}.`);
+    const merged: Record<string, unknown> = { ...defaults };
+    for (const [key, member] of Object.entries(value)) if (member !== undefined) merged[key] = member;
+    for (const [key, rule] of Object.entries(rules)) {
+      const resolved = rule(merged[key], `${field}.${key}`, merged);
+      if (resolved !== undefined) merged[key] = resolved;
+    }
+    return Object.freeze(merged);
+  };
 }
 
-function resolveClientOptions(value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  if (!isPlainObject(value)) return invalid('clientOptions', 'a plain object of ws options', value);
-  return value;
-}
+const quantile: Rule = (value, field) => {
+  const q = number(field, value, 0);
+  return q > 0 && q < 1 ? q : invalid(field, 'a number between 0 and 1 (exclusive)', q);
+};
+
+const adaptive = group({ auto: (value) => value, minMs: ms(1), maxMs: ms('minMs'), multiplier: atLeast(1), quantile, warmupSamples: int(5) },
+  DEFAULTS.adaptiveStaleness, false);
 
 const STALENESS_OFF: Staleness = Object.freeze({ mode: 'off' });
 const STALENESS_DEFAULT: Staleness = Object.freeze({ mode: 'fixed', ms: DEFAULTS.staleAfterMs });
 
-function resolveStaleness(value: ResilientStreamOptions['staleAfterMs']): Staleness {
+const staleness: Rule = (value, field, options) => {
   if (value === false) return STALENESS_OFF;
   if (value === undefined || value === DEFAULTS.staleAfterMs) return STALENESS_DEFAULT;
-  if (typeof value === 'number') return { mode: 'fixed', ms: duration('staleAfterMs', value, 1) };
-  if (!isPlainObject(value) || value.auto !== true) {
-    return invalid('staleAfterMs', 'a number, false or {auto: true, ...}', value);
-  }
-  const merged = group('staleAfterMs', value, { ...DEFAULTS.adaptiveStaleness, auto: true }, ADAPTIVE_KEYS);
-  const minMs = duration('staleAfterMs.minMs', merged.minMs, 1);
-  const maxMs = duration('staleAfterMs.maxMs', merged.maxMs, minMs);
-  const multiplier = number('staleAfterMs.multiplier', merged.multiplier, 1);
-  const quantile = number('staleAfterMs.quantile', merged.quantile, 0);
-  if (quantile <= 0 || quantile >= 1) invalid('staleAfterMs.quantile', 'a number between 0 and 1 (exclusive)', quantile);
-  const warmupSamples = number('staleAfterMs.warmupSamples', merged.warmupSamples, 5, { integer: true });
-  return { mode: 'auto', minMs, maxMs, multiplier, quantile, warmupSamples };
-}
+  if (typeof value === 'number') return Object.freeze({ mode: 'fixed', ms: duration(field, value, 1) });
+  if (!isPlainObject(value) || value.auto !== true) return invalid(field, 'a number, false or {auto: true, ...}', value);
+  const { auto: _auto, ...learned } = adaptive(value, field, options) as Record<string, unknown>;
+  return Object.freeze({ mode: 'auto', ...learned });
+};
 
-function resolveHeartbeat<In, Out>(value: ResilientStreamOptions<In, Out>['heartbeat']): HeartbeatOptions<In, Out> | false {
-  if (value === false) return false;
-  const merged = group<HeartbeatOptions<In, Out>>('heartbeat', value, DEFAULTS.heartbeat, HEARTBEAT_KEYS);
-  duration('heartbeat.intervalMs', merged.intervalMs, 1);
-  duration('heartbeat.timeoutMs', merged.timeoutMs, 1);
-  fn('heartbeat.ping', merged.ping);
-  fn('heartbeat.isPong', merged.isPong);
-  return Object.freeze(merged);
-}
-
-function resolveBackoff(value: unknown): BackoffOptions {
-  const merged = group<BackoffOptions>('backoff', value, DEFAULTS.backoff);
-  duration('backoff.initialDelayMs', merged.initialDelayMs, 0);
-  duration('backoff.maxDelayMs', merged.maxDelayMs, merged.initialDelayMs);
-  number('backoff.factor', merged.factor, 1);
-  number('backoff.outageFactor', merged.outageFactor, 0, { infinite: true });
-  if (!['full', 'equal', 'decorrelated', 'none'].includes(merged.jitter)) {
-    invalid('backoff.jitter', "one of 'full', 'equal', 'decorrelated', 'none'", merged.jitter);
-  }
-  number('backoff.maxAttempts', merged.maxAttempts, 0, { integer: true, infinite: true });
-  duration('backoff.resetAfterMs', merged.resetAfterMs, 0);
-  return Object.freeze(merged);
-}
-
-function resolveStorm(value: unknown): StormOptions | false {
-  if (value === false) return false;
-  const merged = group<StormOptions>('storm', value, DEFAULTS.storm);
-  number('storm.maxReconnects', merged.maxReconnects, 1, { integer: true });
-  duration('storm.windowMs', merged.windowMs, 1);
-  duration('storm.cooldownMs', merged.cooldownMs, 0);
-  return Object.freeze(merged);
-}
-
-function resolveSendQueue(value: unknown): SendQueueOptions | false {
-  if (value === false) return false;
-  const merged = group<SendQueueOptions>('sendQueue', value, DEFAULTS.sendQueue);
-  number('sendQueue.maxMessages', merged.maxMessages, 1, { integer: true });
-  number('sendQueue.maxAgeMs', merged.maxAgeMs, 0, { infinite: true });
-  return Object.freeze(merged);
-}
+const url: Rule = (value, field) => {
+  if (typeof value === 'function') return value;
+  if (typeof value !== 'string' && !(value instanceof URL)) return invalid(field, 'a string, URL or function', value);
+  const problem = urlProblem(value);
+  return problem === undefined ? value : invalid(field, 'an absolute ws:, wss:, http: or https: URL without a #fragment', `[${problem}]`);
+};
 
 /** Shared by every stream without initial topics (one frozen array, not one each). */
 const NO_TOPICS: readonly string[] = Object.freeze([]);
 
-function resolveTopics(value: unknown): readonly string[] {
+const topics: Rule = (value, field) => {
   if (value === undefined) return NO_TOPICS;
   if (!Array.isArray(value) || value.some((topic) => typeof topic !== 'string' || topic === '')) {
-    return invalid('topics', 'an array of non-empty strings', value);
+    return invalid(field, 'an array of non-empty strings', value);
   }
   return Object.freeze([...new Set(value as string[])]);
-}
+};
 
-function resolveClock(value: Clock | undefined): Clock {
+const clock: Rule = (value, field) => {
   if (value === undefined) return systemClock;
-  if (typeof value !== 'object' || value === null) return invalid('clock', 'an object with now, setTimeout and clearTimeout', value);
-  for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
-    if (typeof value[key] !== 'function') invalid(`clock.${key}`, 'a function', value[key]);
+  if (typeof value !== 'object' || value === null) return invalid(field, 'an object with now, setTimeout and clearTimeout', value);
+  for (const key of ['now', 'setTimeout', 'clearTimeout']) {
+    const member = (value as Record<string, unknown>)[key];
+    if (typeof member !== 'function') invalid(`${field}.${key}`, 'a function', member);
   }
   return value;
-}
+};
 
+const logger: Rule = (value, field) => {
+  if (value === undefined) return undefined;
+  const ok = typeof value === 'object' && value !== null && ['debug', 'info', 'warn', 'error'].some((level) => typeof (value as Record<string, unknown>)[level] === 'function');
+  return ok ? value : invalid(field, 'an object with debug, info, warn or error methods (console, pino)', value);
+};
+
+/** Rate limit: `burst` defaults to the rate (at least 1). */
+const burst: Rule = (value, field, limit) => number(field, value ?? Math.max(1, limit.messagesPerSecond as number), 1);
+
+/**
+ * Every option and the rule that checks it, in the order they are checked (a test keeps the names
+ * equal to ResilientStreamOptions). Absent numbers, booleans and groups take {@link DEFAULTS}.
+ */
+const RULES: Record<keyof ResilientStreamOptions, Rule> = {
+  url,
+  protocols: (value) => protocols(value),
+  WebSocket: func,
+  clientOptions: (value, field) => (value === undefined || isPlainObject(value) ? value : invalid(field, 'a plain object of ws options', value)),
+  connectTimeoutMs: ms(1),
+  maxMessageBytes: atLeast(1, { infinite: true }),
+  decode: orDefault(func, defaultDecode),
+  encode: orDefault(func, defaultEncode),
+  topics,
+  subscribe: func,
+  unsubscribe: func,
+  topicOf: func,
+  isData: func,
+  staleAfterMs: staleness,
+  topicStaleAfterMs: (value, field) => (value === undefined || value === false ? false : duration(field, value, 1)),
+  heartbeat: group({ intervalMs: ms(1), timeoutMs: ms(1), ping: func, isPong: func }, DEFAULTS.heartbeat, DEFAULTS.heartbeat),
+  backoff: group({
+    initialDelayMs: ms(0), maxDelayMs: ms('initialDelayMs'), factor: atLeast(1), outageFactor: atLeast(0, { infinite: true }),
+    jitter: oneOf('full', 'equal', 'decorrelated', 'none'), maxAttempts: int(0, true), resetAfterMs: ms(0),
+  }, DEFAULTS.backoff, DEFAULTS.backoff, false),
+  storm: group({ maxReconnects: int(1), windowMs: ms(1), cooldownMs: ms(0) }, DEFAULTS.storm, DEFAULTS.storm),
+  sequence: func,
+  resync: func,
+  resyncTimeoutMs: ms(1),
+  resyncBufferSize: int(1),
+  sendQueue: group({ maxMessages: int(1), maxAgeMs: atLeast(0, { infinite: true }) }, DEFAULTS.sendQueue, DEFAULTS.sendQueue),
+  shouldReconnect: orDefault(func, defaultShouldReconnect),
+  signal: (value, field) => (value === undefined || value instanceof AbortSignal ? value : invalid(field, 'an AbortSignal', value)),
+  rotate: group({ maxAgeMs: ms(1), overlapMs: ms(1), isNotice: func, acquire: func }, { overlapMs: 10_000 }, false),
+  dedupeKey: func,
+  rateLimit: group({ messagesPerSecond: (value, field) => number(field, value, Number.MIN_VALUE), burst, countControlFrames: flag }, { countControlFrames: true }, false,
+    true, 'false or {messagesPerSecond, burst?, countControlFrames?}'),
+  maxTopicsPerMessage: int(1, true),
+  clock,
+  random: orDefault(func, Math.random),
+  reconnectOnOffline: flag,
+  reconnectOnOnline: flag,
+  checkOnWake: flag,
+  wakeJitterMs: ms(0),
+  iteratorBufferSize: int(1),
+  closeTimeoutMs: ms(0),
+  backfill: func,
+  onGap: func,
+  iteratorOverflow: oneOf('pause', 'error'),
+  logger,
+};
+
+/** Every top-level option name (a test keeps it equal to ResilientStreamOptions). */
+export const OPTION_NAMES = Object.freeze(Object.keys(RULES)) as readonly (keyof ResilientStreamOptions)[];
 
 /** Every resolved default, shared as the prototype of each stream's resolved options. */
 let resolvedDefaults: Record<string, unknown> | undefined;
@@ -225,103 +279,27 @@ let resolvedDefaults: Record<string, unknown> | undefined;
  * prototype, so ten thousand streams do not carry ten thousand copies of the defaults.
  */
 export function resolveOptions<In, Out>(options: ResilientStreamOptions<In, Out>): ResolvedOptions<In, Out> {
-  const full = resolveAll(options) as unknown as Record<string, unknown>;
-  resolvedDefaults ??= Object.freeze(resolveAll({ url: 'ws://defaults.invalid/' })) as unknown as Record<string, unknown>;
+  const full = resolveAll(options);
+  resolvedDefaults ??= Object.freeze(resolveAll({ url: 'ws://defaults.invalid/' }));
   const own: PropertyDescriptorMap = {};
   // Defined, not assigned: assigning over a frozen prototype's property throws.
-  for (const key of Object.keys(full)) if (full[key] !== resolvedDefaults[key]) own[key] = { value: full[key], enumerable: true };
+  for (const key of OPTION_NAMES) if (full[key] !== resolvedDefaults[key]) own[key] = { value: full[key], enumerable: true };
+  // The rules above check every member of ResolvedOptions; the type cannot follow a table.
   return Object.freeze(Object.create(resolvedDefaults, own)) as ResolvedOptions<In, Out>;
 }
 
-/** Every top-level option name (a test keeps it equal to ResilientStreamOptions). */
-export const OPTION_NAMES = Object.freeze([
-  'url', 'protocols', 'WebSocket', 'clientOptions', 'connectTimeoutMs', 'maxMessageBytes', 'decode', 'encode', 'topics',
-  'subscribe', 'unsubscribe', 'topicOf', 'isData', 'staleAfterMs', 'topicStaleAfterMs', 'heartbeat', 'backoff', 'storm',
-  'sequence', 'resync', 'resyncTimeoutMs', 'resyncBufferSize', 'sendQueue', 'shouldReconnect', 'signal', 'rotate',
-  'dedupeKey', 'rateLimit', 'maxTopicsPerMessage', 'clock', 'random', 'reconnectOnOffline', 'reconnectOnOnline',
-  'checkOnWake', 'wakeJitterMs', 'iteratorBufferSize', 'closeTimeoutMs', 'backfill', 'onGap', 'iteratorOverflow', 'logger',
-] as const);
-
-function resolveLogger(value: unknown): Logger | undefined {
-  if (value === undefined) return undefined;
-  const ok = typeof value === 'object' && value !== null && ['debug', 'info', 'warn', 'error'].some((level) => typeof (value as Record<string, unknown>)[level] === 'function');
-  return ok ? (value as Logger) : invalid('logger', 'an object with debug, info, warn or error methods (console, pino)', value);
-}
-
-function resolveRotate<In>(value: unknown): ResolvedRotate<In> | false {
-  if (value === undefined || value === false) return false;
-  const merged = group<RotateOptions<In>>('rotate', value, ROTATE_DEFAULTS, ROTATE_KEYS);
-  if (merged.maxAgeMs !== undefined) duration('rotate.maxAgeMs', merged.maxAgeMs, 1);
-  duration('rotate.overlapMs', merged.overlapMs, 1);
-  fn('rotate.isNotice', merged.isNotice);
-  fn('rotate.acquire', merged.acquire);
-  return Object.freeze(merged) as ResolvedRotate<In>;
-}
-
-function resolveRateLimit(value: unknown): Required<RateLimitOptions> | false {
-  if (value === undefined || value === false) return false;
-  if (!isPlainObject(value)) return invalid('rateLimit', 'false or {messagesPerSecond, burst?, countControlFrames?}', value);
-  knownKeys(value, RATE_LIMIT_KEYS, 'rateLimit.');
-  const messagesPerSecond = number('rateLimit.messagesPerSecond', value.messagesPerSecond, Number.MIN_VALUE);
-  const burst = number('rateLimit.burst', value.burst ?? Math.max(1, messagesPerSecond), 1);
-  const countControlFrames = bool('rateLimit.countControlFrames', value.countControlFrames, true);
-  return Object.freeze({ messagesPerSecond, burst, countControlFrames });
-}
-
-function resolveAll<In, Out>(options: ResilientStreamOptions<In, Out>): ResolvedOptions<In, Out> {
+function resolveAll(options: unknown): Record<string, unknown> {
   if (!isPlainObject(options)) invalid('options', 'a plain object', options);
-  knownKeys(options, OPTION_NAMES);
-  const topicStale = options.topicStaleAfterMs;
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', options.signal);
-  const topicOf = fn('topicOf', options.topicOf);
-  if (options.backfill !== undefined && options.sequence === undefined) {
+  knownKeys(options as object, OPTION_NAMES);
+  const given = options as Record<string, unknown>;
+  if (given.backfill !== undefined && given.sequence === undefined) {
     invalid('sequence', 'a function when `backfill` is given (gaps are found by sequence; without it the hook would never run)', undefined);
   }
-  if (topicStale !== undefined && topicStale !== false && topicOf === undefined) {
+  const topicStale = given.topicStaleAfterMs;
+  if (topicStale !== undefined && topicStale !== false && given.topicOf === undefined) {
     invalid('topicStaleAfterMs', 'false unless `topicOf` is given (without it no message has a topic and every topic looks silent)', topicStale);
   }
-  return Object.freeze({
-    url: resolveUrl(options.url),
-    protocols: protocols(options.protocols),
-    WebSocket: fn('WebSocket', options.WebSocket),
-    clientOptions: resolveClientOptions(options.clientOptions),
-    connectTimeoutMs: duration('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 1),
-    maxMessageBytes: number('maxMessageBytes', options.maxMessageBytes ?? DEFAULTS.maxMessageBytes, 1, { infinite: true }),
-    decode: fn('decode', options.decode) ?? (defaultDecode as (data: string | Uint8Array) => In),
-    encode: fn('encode', options.encode) ?? defaultEncode,
-    topics: resolveTopics(options.topics),
-    subscribe: fn('subscribe', options.subscribe),
-    unsubscribe: fn('unsubscribe', options.unsubscribe),
-    topicOf,
-    isData: fn('isData', options.isData),
-    staleness: resolveStaleness(options.staleAfterMs),
-    topicStaleAfterMs: topicStale === undefined || topicStale === false ? false : duration('topicStaleAfterMs', topicStale, 1),
-    heartbeat: resolveHeartbeat(options.heartbeat),
-    backoff: resolveBackoff(options.backoff),
-    storm: resolveStorm(options.storm),
-    sequence: fn('sequence', options.sequence),
-    resync: fn('resync', options.resync),
-    backfill: fn('backfill', options.backfill),
-    onGap: fn('onGap', options.onGap),
-    resyncTimeoutMs: duration('resyncTimeoutMs', options.resyncTimeoutMs ?? DEFAULTS.resyncTimeoutMs, 1),
-    resyncBufferSize: number('resyncBufferSize', options.resyncBufferSize ?? DEFAULTS.resyncBufferSize, 1, { integer: true }),
-    sendQueue: resolveSendQueue(options.sendQueue),
-    shouldReconnect: fn('shouldReconnect', options.shouldReconnect) ?? defaultShouldReconnect,
-    signal: options.signal,
-    rotate: resolveRotate<In>(options.rotate),
-    dedupeKey: fn('dedupeKey', options.dedupeKey),
-    rateLimit: resolveRateLimit(options.rateLimit),
-    maxTopicsPerMessage: number('maxTopicsPerMessage', options.maxTopicsPerMessage ?? DEFAULTS.maxTopicsPerMessage, 1, { integer: true, infinite: true }),
-    clock: resolveClock(options.clock),
-    random: fn('random', options.random) ?? Math.random,
-    reconnectOnOffline: bool('reconnectOnOffline', options.reconnectOnOffline, DEFAULTS.reconnectOnOffline),
-    reconnectOnOnline: bool('reconnectOnOnline', options.reconnectOnOnline, DEFAULTS.reconnectOnOnline),
-    checkOnWake: bool('checkOnWake', options.checkOnWake, DEFAULTS.checkOnWake),
-    wakeJitterMs: duration('wakeJitterMs', options.wakeJitterMs ?? DEFAULTS.wakeJitterMs, 0),
-    iteratorBufferSize: number('iteratorBufferSize', options.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize, 1, { integer: true }),
-    closeTimeoutMs: duration('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
-    iteratorOverflow: options.iteratorOverflow === undefined || options.iteratorOverflow === 'pause' || options.iteratorOverflow === 'error'
-      ? options.iteratorOverflow ?? DEFAULTS.iteratorOverflow : invalid('iteratorOverflow', "'pause' or 'error'", options.iteratorOverflow),
-    logger: resolveLogger(options.logger),
-  });
+  const resolved: Record<string, unknown> = {};
+  for (const key of OPTION_NAMES) resolved[key] = RULES[key](given[key], key, given);
+  return resolved;
 }

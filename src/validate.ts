@@ -60,14 +60,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-/** An options group merged over its defaults; unknown keys are refused (a typo must not switch a safety off). */
-export function group<T extends object>(field: string, value: unknown, defaults: T, known: readonly string[] = Object.keys(defaults)): T {
-  if (value === undefined) return defaults;
-  if (!isPlainObject(value)) return invalid(field, 'an object', value);
-  knownKeys(value, known, `${field}.`);
-  return { ...defaults, ...stripUndefined(value as Partial<T>) };
-}
-
 /** Refuses any key of `value` that is not in `known`, suggesting the closest known one. */
 export function knownKeys(value: object, known: readonly string[], prefix = ''): void {
   for (const key of Object.keys(value)) {
@@ -78,12 +70,8 @@ export function knownKeys(value: object, known: readonly string[], prefix = ''):
   }
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** The known key nearest to `key` by case-insensitive edit distance, if it is near enough to be a typo. */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
+function closestKey(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of known) {

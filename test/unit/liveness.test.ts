@@ -8,7 +8,7 @@ function setup(config: Partial<LivenessConfig> = {}) {
   const clock = new FakeClock();
   const log: string[] = [];
   const stale: StaleEvent[] = [];
-  const full: LivenessConfig = { staleness: { mode: 'fixed', ms: 1_000 }, heartbeat: false, topicStaleAfterMs: false, ...config };
+  const full: LivenessConfig = { staleAfterMs: { mode: 'fixed', ms: 1_000 }, heartbeat: false, topicStaleAfterMs: false, ...config };
   const monitor = new LivenessMonitor(
     full,
     clock,
@@ -20,7 +20,7 @@ function setup(config: Partial<LivenessConfig> = {}) {
   );
   const start = clock.now();
   // The stream hands adaptive staleness its quantile (the browser build fetches the code first).
-  const { staleness } = full;
+  const { staleAfterMs: staleness } = full;
   if (staleness.mode === 'auto') monitor.learnWith(new P2Quantile(staleness.quantile));
   return { clock, monitor, log, stale, start };
 }
@@ -102,7 +102,7 @@ describe('data staleness', () => {
 
 describe('heartbeats', () => {
   it('pings after intervalMs of total silence and declares the socket dead timeoutMs later', () => {
-    const { clock, monitor, log, stale } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
+    const { clock, monitor, log, stale } = setup({ staleAfterMs: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
     monitor.start();
     clock.advance(2_000);
     expect(log).toEqual(['ping@1000', 'dead:heartbeat@1500']);
@@ -110,7 +110,7 @@ describe('heartbeats', () => {
   });
 
   it('any inbound frame answers the ping', () => {
-    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
+    const { clock, monitor, log } = setup({ staleAfterMs: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
     monitor.start();
     clock.advance(1_200);
     monitor.frames++; // the pong, seen by the next sample at 1250 (samples every 1000 / 20 ms)
@@ -119,7 +119,7 @@ describe('heartbeats', () => {
   });
 
   it('does not ping while frames flow', () => {
-    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
+    const { clock, monitor, log } = setup({ staleAfterMs: { mode: 'off' }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 } });
     monitor.start();
     for (let i = 0; i < 50; i++) {
       clock.advance(200);
@@ -134,7 +134,7 @@ describe('a socket that cannot be pinged', () => {
     const clock = new FakeClock();
     const log: string[] = [];
     const monitor = new LivenessMonitor(
-      { staleness: { mode: 'fixed', ms: 10_000 }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 }, topicStaleAfterMs: false },
+      { staleAfterMs: { mode: 'fixed', ms: 10_000 }, heartbeat: { intervalMs: 1_000, timeoutMs: 500 }, topicStaleAfterMs: false },
       clock,
       { ping: () => { log.push('asked'); return false; }, dead: (event) => { log.push(`dead:${event.kind}`); monitor.stop(); }, topicSilent: () => {} },
     );
@@ -149,7 +149,7 @@ describe('a socket that cannot be pinged', () => {
 
 describe('per-topic staleness', () => {
   it('resubscribes a silent topic once, then recycles if it stays silent', () => {
-    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, topicStaleAfterMs: 1_000 });
+    const { clock, monitor, log } = setup({ staleAfterMs: { mode: 'off' }, topicStaleAfterMs: 1_000 });
     monitor.watchTopic('a');
     monitor.watchTopic('b');
     monitor.start();
@@ -161,7 +161,7 @@ describe('per-topic staleness', () => {
   });
 
   it('a topic that comes back after the resubscribe is live again', () => {
-    const { clock, monitor, log } = setup({ staleness: { mode: 'off' }, topicStaleAfterMs: 1_000 });
+    const { clock, monitor, log } = setup({ staleAfterMs: { mode: 'off' }, topicStaleAfterMs: 1_000 });
     monitor.watchTopic('b');
     monitor.start();
     clock.advance(1_500);
@@ -176,7 +176,7 @@ describe('per-topic staleness', () => {
 describe('adaptive staleness', () => {
   it('uses maxMs until it has learned enough gaps, then multiplier x the learned quantile, clamped', () => {
     const { clock, monitor } = setup({
-      staleness: { mode: 'auto', minMs: 200, maxMs: 60_000, multiplier: 3, quantile: 0.99, warmupSamples: 50 },
+      staleAfterMs: { mode: 'auto', minMs: 200, maxMs: 60_000, multiplier: 3, quantile: 0.99, warmupSamples: 50 },
     });
     monitor.start();
     expect(monitor.staleThresholdMs).toBe(60_000);
@@ -188,7 +188,7 @@ describe('adaptive staleness', () => {
   });
 
   it('a quiet feed learns a long threshold and is not a false alarm; a busy one is clamped to minMs', () => {
-    const quiet = setup({ staleness: { mode: 'auto', minMs: 1_000, maxMs: 600_000, multiplier: 3, quantile: 0.99, warmupSamples: 20 } });
+    const quiet = setup({ staleAfterMs: { mode: 'auto', minMs: 1_000, maxMs: 600_000, multiplier: 3, quantile: 0.99, warmupSamples: 20 } });
     quiet.monitor.start();
     for (let i = 0; i < 100; i++) {
       quiet.clock.advance(20_000);
@@ -197,7 +197,7 @@ describe('adaptive staleness', () => {
     expect(quiet.log).toEqual([]);
     expect(quiet.monitor.staleThresholdMs).toBeCloseTo(60_000, -2);
 
-    const busy = setup({ staleness: { mode: 'auto', minMs: 1_000, maxMs: 600_000, multiplier: 3, quantile: 0.99, warmupSamples: 20 } });
+    const busy = setup({ staleAfterMs: { mode: 'auto', minMs: 1_000, maxMs: 600_000, multiplier: 3, quantile: 0.99, warmupSamples: 20 } });
     busy.monitor.start();
     for (let i = 0; i < 1_000; i++) {
       busy.clock.advance(5);
@@ -216,7 +216,7 @@ describe('adaptive staleness', () => {
 describe('adaptive staleness right after warm-up', () => {
   it('a stall that starts the moment the threshold is learned is still caught at the learned threshold', () => {
     const { clock, monitor, log } = setup({
-      staleness: { mode: 'auto', minMs: 100, maxMs: 60_000, multiplier: 3, quantile: 0.99, warmupSamples: 10 },
+      staleAfterMs: { mode: 'auto', minMs: 100, maxMs: 60_000, multiplier: 3, quantile: 0.99, warmupSamples: 10 },
     });
     monitor.start();
     for (let i = 0; i < 11; i++) {
@@ -236,7 +236,7 @@ describe('timer budget', () => {
     let armed = 0;
     const counting = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => { armed++; return clock.setTimeout(fn, ms); }, clearTimeout: (h: unknown) => clock.clearTimeout(h) };
     const monitor = new LivenessMonitor(
-      { staleness: { mode: 'fixed', ms: 30_000 }, heartbeat: { intervalMs: 15_000, timeoutMs: 10_000 }, topicStaleAfterMs: false },
+      { staleAfterMs: { mode: 'fixed', ms: 30_000 }, heartbeat: { intervalMs: 15_000, timeoutMs: 10_000 }, topicStaleAfterMs: false },
       counting,
       { ping: () => true, dead: () => { throw new Error('not expected'); }, topicSilent: () => {} },
     );
@@ -255,7 +255,7 @@ describe('timer budget', () => {
 describe('message ages for health()', () => {
   it('stay within a second even with every deadline off', () => {
     const clock = new FakeClock();
-    const monitor = new LivenessMonitor({ staleness: { mode: 'off' }, heartbeat: false, topicStaleAfterMs: false }, clock,
+    const monitor = new LivenessMonitor({ staleAfterMs: { mode: 'off' }, heartbeat: false, topicStaleAfterMs: false }, clock,
       { ping: () => true, dead: () => {}, topicSilent: () => {} });
     monitor.start();
     clock.advance(3_000);

@@ -20,7 +20,7 @@ describe('resolveOptions', () => {
     const resolved = resolveOptions({ url });
     expect(resolved.connectTimeoutMs).toBe(10_000);
     expect(resolved.maxMessageBytes).toBe(16 * 1024 * 1024);
-    expect(resolved.staleness).toEqual({ mode: 'fixed', ms: 30_000 });
+    expect(resolved.staleAfterMs).toEqual({ mode: 'fixed', ms: 30_000 });
     expect(resolved.topicStaleAfterMs).toBe(false);
     expect(resolved.heartbeat).toEqual({ intervalMs: 15_000, timeoutMs: 10_000 });
     expect(resolved.backoff).toEqual({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, outageFactor: 3, jitter: 'full', maxAttempts: Infinity, resetAfterMs: 5_000 });
@@ -41,14 +41,14 @@ describe('resolveOptions', () => {
 
   it('accepts false for the features that can be disabled', () => {
     const resolved = resolveOptions({ url, staleAfterMs: false, heartbeat: false, storm: false, sendQueue: false });
-    expect(resolved.staleness).toEqual({ mode: 'off' });
+    expect(resolved.staleAfterMs).toEqual({ mode: 'off' });
     expect(resolved.heartbeat).toBe(false);
     expect(resolved.storm).toBe(false);
     expect(resolved.sendQueue).toBe(false);
   });
 
   it('resolves adaptive staleness with defaults', () => {
-    expect(resolveOptions({ url, staleAfterMs: { auto: true, minMs: 100 } }).staleness).toEqual({
+    expect(resolveOptions({ url, staleAfterMs: { auto: true, minMs: 100 } }).staleAfterMs).toEqual({
       mode: 'auto', minMs: 100, maxMs: 300_000, multiplier: 3, quantile: 0.99, warmupSamples: 50,
     });
   });
@@ -70,8 +70,40 @@ describe('resolveOptions', () => {
     [{ decode: 'json' }, 'Expected `decode` to be a function, got "json".'],
     [{ reconnectOnOffline: 'yes' }, 'Expected `reconnectOnOffline` to be a boolean, got "yes".'],
     [{ clock: { now: () => 0 } }, 'Expected `clock.setTimeout` to be a function, got undefined.'],
+    [{ connectTimeoutMs: null }, 'Expected `connectTimeoutMs` to be a finite number of ms from 1 to 2147483647, got null.'],
+    [{ maxTopicsPerMessage: null }, 'Expected `maxTopicsPerMessage` to be an integer >= 1, got null.'],
+    [{ iteratorOverflow: 'drop' }, "Expected `iteratorOverflow` to be one of 'pause', 'error', got \"drop\"."],
+    [{ rateLimit: { burst: 5 } }, 'Expected `rateLimit.messagesPerSecond` to be a finite number >= 5e-324, got undefined.'],
+    [{ rateLimit: 5 }, 'Expected `rateLimit` to be false or {messagesPerSecond, burst?, countControlFrames?}, got 5.'],
+    [{ backoff: false }, 'Expected `backoff` to be an object, got false.'],
+    [{ rotate: { overlapMs: 0 } }, 'Expected `rotate.overlapMs` to be a finite number of ms from 1 to 2147483647, got 0.'],
+    [{ staleAfterMs: { auto: true, minMs: 500, maxMs: 100 } }, 'Expected `staleAfterMs.maxMs` to be a finite number of ms from 500 to 2147483647, got 100.'],
   ])('rejects %j with a message naming the field and value', (options, message) => {
     expect(messageOf({ url, ...options })).toBe(message);
+  });
+
+  it('treats only undefined as "use the default"; null is refused like any other wrong type', () => {
+    expect(resolveOptions({ url, connectTimeoutMs: undefined, heartbeat: undefined, reconnectOnOffline: undefined }).connectTimeoutMs).toBe(10_000);
+    for (const key of ['connectTimeoutMs', 'maxMessageBytes', 'resyncTimeoutMs', 'resyncBufferSize', 'wakeJitterMs', 'iteratorBufferSize',
+      'closeTimeoutMs', 'maxTopicsPerMessage', 'iteratorOverflow', 'reconnectOnOffline', 'heartbeat', 'backoff', 'storm', 'sendQueue', 'staleAfterMs']) {
+      expect(messageOf({ url, [key]: null })).toMatch(new RegExp(`^Expected \`${key}\` to be .*, got null\\.$`));
+    }
+  });
+
+  it('resolves rate limits and rotation with their defaults', () => {
+    expect(resolveOptions({ url, rateLimit: { messagesPerSecond: 0.5 } }).rateLimit).toEqual({ messagesPerSecond: 0.5, burst: 1, countControlFrames: true });
+    expect(resolveOptions({ url, rateLimit: { messagesPerSecond: 10, countControlFrames: false } }).rateLimit).toEqual({ messagesPerSecond: 10, burst: 10, countControlFrames: false });
+    expect(resolveOptions({ url, rotate: { maxAgeMs: 1000 } }).rotate).toEqual({ maxAgeMs: 1000, overlapMs: 10_000 });
+    expect(resolveOptions({ url, rotate: false }).rotate).toBe(false);
+  });
+
+  it('shares the default option groups between streams instead of copying them', () => {
+    const a = resolveOptions({ url });
+    const b = resolveOptions({ url: 'ws://127.0.0.1:2/', backoff: { factor: 3 } });
+    expect(a.heartbeat).toBe(b.heartbeat);
+    expect(a.storm).toBe(DEFAULTS.storm);
+    expect(Object.keys(a)).toEqual(['url']);
+    expect(Object.keys(b).sort()).toEqual(['backoff', 'url']);
   });
 
   it('rejects bad urls without echoing them (they may hold secrets)', () => {
