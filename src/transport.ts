@@ -1,6 +1,7 @@
 import IsomorphicWebSocket from 'isomorphic-ws';
 import { Fifo } from './fifo.js';
 import type { WebSocketConstructor } from './options.js';
+import { listenWs, silenceWs, type WsOwner, type WsSocket } from './ws-listeners.js';
 
 /** Where inbound frames go (the hot path, kept apart from the other handlers to save a hop). */
 export interface FrameReceiver {
@@ -23,29 +24,6 @@ export interface TransportHandlers {
   onPausedOverflow(): void;
 }
 
-/** The parts of Node's `ws` socket used beyond the standard WebSocket surface. */
-interface NodeSocket {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
-  removeAllListeners(): unknown;
-  ping(): void;
-  pong(data: Uint8Array): void;
-  terminate(): void;
-  pause(): void;
-  resume(): void;
-}
-
-/** Where ws's shared listeners find the transport of the socket they were called on. */
-const OWNER = Symbol('resilient-stream transport');
-type OwnedSocket = NodeSocket & { [OWNER]: Transport };
-/** An event of ws's socket and the shared function that listens to it. */
-type NodeListener = readonly [string, (this: OwnedSocket, ...args: never[]) => void];
-
-interface HttpResponse {
-  statusCode?: number;
-  headers: Record<string, string | string[] | undefined>;
-}
-
 const NOOP = (): void => {};
 /** What a disposed transport reports to: nothing. Shared by every transport. */
 const SILENT: TransportHandlers = Object.freeze({
@@ -53,24 +31,15 @@ const SILENT: TransportHandlers = Object.freeze({
 });
 const DEAF: FrameReceiver = Object.freeze({ receive: NOOP });
 
-/** Parses `Retry-After` (seconds or an HTTP date) into ms, or undefined. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
 /**
  * One WebSocket, normalised: Node's `ws` through its EventEmitter API (no event object per
- * message, protocol pings available, handshake status visible), any other WebSocket through the
- * standard `on*` handlers. After `dispose()` the socket can never speak again.
+ * message, protocol pings available, handshake status visible; see ws-listeners.ts), any other
+ * WebSocket through the standard `on*` handlers. After `dispose()` the socket can never speak again.
  */
-export class Transport {
+export class Transport implements WsOwner {
   readonly #socket: WebSocket;
-  readonly #node: NodeSocket | undefined;
+  /** The socket when it is Node's `ws` (never in the browser build, whose ws-listeners finds none). */
+  readonly #node: WsSocket | undefined;
   #handlers: TransportHandlers;
   #receiver: FrameReceiver;
   #disposed = false;
@@ -89,10 +58,23 @@ export class Transport {
     this.#receiver = receiver;
     // Standard WebSockets ignore the third argument; Node's ws reads its options from it.
     this.#socket = new Impl(url, protocols, clientOptions);
-    const node = this.#socket as unknown as Partial<NodeSocket>;
-    this.#node = typeof node.on === 'function' && typeof node.ping === 'function' ? (node as NodeSocket) : undefined;
+    this.#node = listenWs(this.#socket, this);
     if (this.#node === undefined) this.#listenStandard();
-    else this.#listenNode(this.#node);
+  }
+
+  /** Where everything but frames goes now (ws's listeners read it per event). */
+  get handlers(): TransportHandlers {
+    return this.#handlers;
+  }
+
+  /** Where frames go now (ws's listeners read it per frame). */
+  get receiver(): FrameReceiver {
+    return this.#receiver;
+  }
+
+  /** False when the stream answers pings itself (they count toward its rate limit). */
+  get autoPong(): boolean {
+    return this.#autoPong;
   }
 
   /** True when protocol ping frames can be sent (Node's `ws`; never in browsers). */
@@ -173,67 +155,11 @@ export class Transport {
     this.#handlers = SILENT;
     this.#receiver = DEAF;
     this.terminate();
-    if (this.#node !== undefined) {
-      this.#node.removeAllListeners();
-      // terminate() may still emit an error on a socket that was connecting; nobody must see it.
-      this.#node.on('error', NOOP);
-    } else {
+    if (this.#node !== undefined) silenceWs(this.#node);
+    else {
       const socket = this.#socket;
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
     }
-  }
-
-  // ── ws's listeners ───────────────────────────────────────────────────────────────────────────
-  // The same functions for every socket: ws calls a listener with the socket as `this`, and the
-  // socket names its transport, so an idle socket carries no closure per event. ws keeps a socket's
-  // listeners in a dictionary that doubles past five events, so the handshake's two make way for
-  // ping and pong at open: never more than five at a time (~190 B less per socket than seven).
-
-  static #onOpen(this: OwnedSocket): void {
-    for (const [event, listener] of Transport.#handshakeListeners) this.removeListener(event, listener);
-    for (const [event, listener] of Transport.#liveListeners) this.on(event, listener);
-    this[OWNER].#handlers.onOpen();
-  }
-
-  static #onHandshakeRejected(this: OwnedSocket, _request: unknown, response: HttpResponse): void {
-    const status = response.statusCode ?? 0;
-    this[OWNER].#handlers.onHandshakeRejected(status, parseRetryAfter(response.headers['retry-after'], Date.now()));
-    this.terminate();
-  }
-
-  static #onMessage(this: OwnedSocket, data: Uint8Array, isBinary: boolean): void {
-    // ws hands over a Buffer (a Uint8Array) for both kinds; text must become a string for decode.
-    this[OWNER].#receiver.receive(isBinary ? data : data.toString(), data.byteLength);
-  }
-
-  static #onClose(this: OwnedSocket, code: number, reason: Uint8Array): void {
-    this[OWNER].#handlers.onClose(code, reason.toString(), code !== 1006);
-  }
-
-  static #onError(this: OwnedSocket, error: Error): void {
-    this[OWNER].#handlers.onError(error);
-  }
-
-  static #onPing(this: OwnedSocket, data: Uint8Array): void {
-    const transport = this[OWNER];
-    transport.#handlers.onControlFrame();
-    if (!transport.#autoPong) transport.#handlers.onPing(data);
-  }
-
-  static #onPong(this: OwnedSocket): void {
-    this[OWNER].#handlers.onControlFrame();
-  }
-
-  static readonly #handshakeListeners: readonly NodeListener[] = [['open', Transport.#onOpen], ['unexpected-response', Transport.#onHandshakeRejected]];
-  static readonly #dialListeners: readonly NodeListener[] = [
-    ...Transport.#handshakeListeners, ['message', Transport.#onMessage], ['close', Transport.#onClose], ['error', Transport.#onError],
-  ];
-  /** Control frames can only follow the open. */
-  static readonly #liveListeners: readonly NodeListener[] = [['ping', Transport.#onPing], ['pong', Transport.#onPong]];
-
-  #listenNode(socket: NodeSocket): void {
-    const owned: OwnedSocket = Object.assign(socket, { [OWNER]: this as Transport });
-    for (const [event, listener] of Transport.#dialListeners) owned.on(event, listener);
   }
 
   #listenStandard(): void {
