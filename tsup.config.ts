@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
+
+const SRC = fileURLToPath(new URL('src/', import.meta.url));
 
 const entry = {
   index: 'src/index.ts',
@@ -70,10 +74,18 @@ export default defineConfig([
     esbuildOptions(options) {
       options.alias = { ...options.alias, 'isomorphic-ws': 'isomorphic-ws/browser.js' };
     },
+    // Browser twins: a relative import `./name.js` (or `../name.js`) from src/ resolves to
+    // `name.browser.ts` when that file sits next to `name.ts`, so a new twin needs no change here
+    // (lazy.browser.ts above; ws-listeners.browser.ts, as a page has no Node `ws` socket to listen
+    // to). A twin's own imports are left alone: it may import its Node sibling.
     esbuildPlugins: [{
-      name: 'browser-lazy-parts',
+      name: 'browser-twins',
       setup(build) {
-        build.onResolve({ filter: /^\.\/lazy\.js$/ }, (args) => ({ path: join(args.resolveDir, 'lazy.browser.ts') }));
+        build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+          const twin = join(args.resolveDir, args.path.replace(/\.js$/, '.browser.ts'));
+          if (!args.importer.startsWith(SRC) || args.importer === twin || !existsSync(twin)) return undefined;
+          return { path: twin };
+        });
       },
     }],
   },

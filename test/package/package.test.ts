@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,15 @@ describe('the built package', () => {
     expect(JSON.parse(stdout)).toEqual(['function', true, false, 'function']);
     const cjs = "const { StreamPool } = require('resilient-stream/pool'); console.log(StreamPool === require('resilient-stream').StreamPool)";
     expect((await run(process.execPath, ['-e', cjs], { cwd: root, timeout: 15_000 })).stdout.trim()).toBe('true');
+  });
+
+  it('the browser build takes the browser twins (src/*.browser.ts): parts load on demand, and nothing listens for Node ws\'s events', () => {
+    const browser = join(root, 'dist', 'browser');
+    const files = readdirSync(browser).filter((file) => file.endsWith('.js'));
+    expect(files.filter((file) => /^(resyncer|rotator)-/.test(file))).toHaveLength(2);
+    for (const file of files) expect(readFileSync(join(browser, file), 'utf8'), file).not.toContain('unexpected-response');
+    // The Node builds keep ws's handshake-rejection path: the string above is the right one to look for.
+    expect(readFileSync(join(root, 'dist', 'index.cjs'), 'utf8')).toContain('unexpected-response');
   });
 
   it('type declarations work for ESM and CJS consumers under NodeNext and Bundler resolution, and the event map is typed', async () => {
