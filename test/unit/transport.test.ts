@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Transport, type FrameReceiver, type TransportHandlers } from '../../src/transport.js';
 import type { WebSocketConstructor } from '../../src/options.js';
+import { parseRetryAfter } from '../../src/ws-listeners.js';
 
 /** The parts of Node's `ws` socket a transport uses, as an EventEmitter the test drives. */
 class FakeNodeSocket extends EventEmitter {
@@ -87,5 +88,28 @@ describe('Transport on Node\'s ws', () => {
     expect(socket.eventNames()).toEqual(['error']);
     socket.emit('error', new Error('late'));
     expect(log).toEqual(['open']);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+
+  it('reads delay-seconds as ms, never below 0', () => {
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter('0.5', now)).toBe(500);
+    expect(parseRetryAfter('-2', now)).toBe(0);
+  });
+
+  it('reads an HTTP date as the ms until it, 0 once it has passed', () => {
+    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:07 GMT', now)).toBe(7000);
+    expect(parseRetryAfter('Tue, 31 Dec 2024 23:59:00 GMT', now)).toBe(0);
+  });
+
+  it('takes the first of repeated headers, and gives undefined for none, blank or unreadable', () => {
+    expect(parseRetryAfter(['2', '9'], now)).toBe(2000);
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter([], now)).toBeUndefined();
+    expect(parseRetryAfter('  ', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 });
