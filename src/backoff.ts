@@ -1,3 +1,5 @@
+import { describe, ResilientStreamError } from './errors.js';
+
 /**
  * Reconnect delays: exponential growth with a cap, then jitter so a fleet of clients that lost
  * the same server does not come back in lockstep (the thundering herd). The cap may also be bounded
@@ -76,6 +78,28 @@ function outageCap(policy: BackoffPolicy, outageMs: number | undefined): number 
   const grown = outageFactor * Math.max(0, outageMs);
   // NaN here is 0 * Infinity: a factor of 0 bounds the cap at the floor whatever the outage.
   return Number.isNaN(grown) ? initial : Math.max(initial, grown);
+}
+
+/**
+ * `random` with every draw checked: a draw that throws, or is not a number in [0, 1), is handed to
+ * `report` (RS_LISTENER) and replaced by a draw of `Math.random`, so a broken test seam can neither
+ * crash a teardown nor collapse every delay to zero (NaN delays would redial in a tight loop).
+ * `Math.random` itself is returned as it is.
+ */
+export function checkedRandom(random: () => number, report: (error: ResilientStreamError) => void): () => number {
+  if (random === Math.random) return random;
+  return () => {
+    let draw: unknown;
+    try {
+      draw = random();
+    } catch (cause) {
+      report(new ResilientStreamError('RS_LISTENER', `random threw: ${describe(cause)}; drew from Math.random instead.`, { cause, event: 'random' }));
+      return Math.random();
+    }
+    if (typeof draw === 'number' && draw >= 0 && draw < 1) return draw;
+    report(new ResilientStreamError('RS_LISTENER', `Expected random() to return a number in [0, 1), got ${describe(draw)}; drew from Math.random instead.`, { event: 'random' }));
+    return Math.random();
+  };
 }
 
 /** `a + random() * (b - a)`: a uniform draw in [a, b) for a `random` in [0, 1). */

@@ -90,7 +90,8 @@ export function describe(value: unknown): string {
   try {
     if (value instanceof Error) return String(value.message);
     if (typeof value === 'string') return value;
-    if (typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+    // JSON has no NaN or Infinity: it would show them as null.
+    if (typeof value === 'symbol' || typeof value === 'bigint' || typeof value === 'number') return String(value);
     return JSON.stringify(value) ?? String(value);
   } catch {
     try {

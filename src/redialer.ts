@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, checkedRandom } from './backoff.js';
 import { describeEnd, isUnrequested, type ConnectionEnd } from './connection-end.js';
 import { ResilientStreamError } from './errors.js';
 import type { StormEvent } from './events.js';
@@ -12,6 +12,8 @@ const MAX_TIMER_MS = MAX_DURATION_MS;
 export interface RedialHost {
   /** Start dial `attempt`; report its outcome with {@link Redialer.live} or the teardown's {@link Redialer.follow}. */
   dial(attempt: number): void;
+  /** A user hook misbehaved (a `random` that throws or draws outside [0, 1)); the loop went on. */
+  error(error: ResilientStreamError): void;
 }
 
 /** The storm watch as the redialer sees it. */
@@ -47,6 +49,8 @@ export class Redialer {
   readonly #options: RedialOptions;
   readonly #storm: StormCounter;
   readonly #host: RedialHost;
+  /** `options.random`, each draw checked (Math.random as it is). */
+  readonly #random: () => number;
   #loop = 0;
   #attempt = 0;
   #previousDelayMs: number | undefined;
@@ -62,6 +66,7 @@ export class Redialer {
     this.#options = options;
     this.#storm = storm;
     this.#host = host;
+    this.#random = checkedRandom(options.random, (error) => host.error(error));
   }
 
   /** Consecutive unrequested ends since the last healthy connection (0 after `start()`). */
@@ -164,9 +169,9 @@ export class Redialer {
       this.#wokeWhileDialing = false;
       return this.#wakeDelay();
     }
-    const { backoff, random, clock } = this.#options;
+    const { backoff, clock } = this.#options;
     const outageMs = this.#outageStartedAt === undefined ? 0 : clock.now() - this.#outageStartedAt;
-    const jittered = backoffDelay(this.#attempt, backoff, random, this.#previousDelayMs, outageMs);
+    const jittered = backoffDelay(this.#attempt, backoff, this.#random, this.#previousDelayMs, outageMs);
     this.#previousDelayMs = jittered;
     const delayMs = jittered + this.#storm.cooldownMs();
     const retryAfterMs = end.error?.retryAfterMs;
@@ -174,7 +179,7 @@ export class Redialer {
   }
 
   #wakeDelay(): number {
-    return this.#options.random() * this.#options.wakeJitterMs;
+    return this.#random() * this.#options.wakeJitterMs;
   }
 
   /** Retires the running loop (its pending dial and wait end quietly); returns the new generation. */

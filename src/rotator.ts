@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, checkedRandom } from './backoff.js';
 import type { Connection } from './connection.js';
 import { describe, ResilientStreamError } from './errors.js';
 import type { RotatedEvent } from './events.js';
@@ -9,6 +9,9 @@ import { Rotation, type RotationHost, type RotationOutcome, type RotationReason 
 import { toRange } from './sequence.js';
 
 /** What the rotator asks of its stream, beyond what one rotation needs. */
+/** How a misbehaving release function is named in RS_LISTENER messages. */
+const RELEASE = "rotate.acquire's release function";
+
 export interface RotatorHost<In, Out> extends RotationHost<In, Out> {
   /** The stream's socket, when it is live and `open` (a rotation needs one to replace). */
   rotatable(): Connection | undefined;
@@ -40,6 +43,8 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   duplicates = 0;
   readonly #host: RotatorHost<In, Out>;
   readonly #isNotice: ((message: In) => boolean) | undefined;
+  /** `options.random`, each draw checked. */
+  readonly #random: () => number;
   #rotation: Rotation<In, Out> | undefined;
   #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
   #timer: unknown;
@@ -54,6 +59,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
     this.#host = host;
     const { rotate } = host.options;
     this.#isNotice = rotate === false ? undefined : rotate.isNotice;
+    this.#random = checkedRandom(host.options.random, (error) => host.error(error));
   }
 
   /** The rotation under way, if any. */
@@ -79,10 +85,10 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
 
   /** A socket went live (or took over): arm its age rotation. */
   live(connection: Connection): void {
-    const { rotate, clock, random } = this.#host.options;
+    const { rotate, clock } = this.#host.options;
     this.#clearTimer();
     if (rotate === false || rotate.maxAgeMs === undefined || connection.openedAt === undefined) return;
-    const ageMs = rotate.maxAgeMs * (0.9 + 0.1 * random());
+    const ageMs = rotate.maxAgeMs * (0.9 + 0.1 * this.#random());
     this.#arm(Math.max(0, connection.openedAt + ageMs - clock.now()), 'age');
   }
 
@@ -121,8 +127,7 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     // A manual rotation is the caller's to retry; age and notice rotations retry with backoff.
     if (rotation.reason === 'manual') return;
-    const { backoff, random } = this.#host.options;
-    this.#arm(backoffDelay(++this.#failures, backoff, random), rotation.reason);
+    this.#arm(backoffDelay(++this.#failures, this.#host.options.backoff, this.#random), rotation.reason);
   }
 
   /** The stream's socket is gone: drop any rotation and timer, reject waiters. */
@@ -202,9 +207,18 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
       for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
       return;
     }
+    if (typeof release !== 'function') {
+      if (this.#acquiring !== acquiring) return;
+      this.#acquiring = undefined;
+      const error = new ResilientStreamError('RS_ROTATION_FAILED',
+        `Rotation (${reason}) failed: expected rotate.acquire to resolve with a release function, got ${describe(release)}.`);
+      this.#host.error(error);
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+      return;
+    }
     const current = this.#host.rotatable();
     if (this.#acquiring !== acquiring || current === undefined) {
-      release();
+      this.#reported(RELEASE, release);
       return;
     }
     this.#acquiring = undefined;
@@ -216,15 +230,11 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
     this.#rotation = new Rotation<In, Out>(reason, current.attempt, this.#overlapMode(), this.#host, this);
   }
 
-  /** The rotation is over: the shared lock (if any) goes back. A throwing release is the user's to see, never ours to crash on. */
+  /** The rotation is over: the shared lock (if any) goes back. A throwing release is reported, never ours to crash on. */
   #giveBack(): void {
     const release = this.#release;
     this.#release = undefined;
-    try {
-      release?.();
-    } catch {
-      // Nothing to undo: the lock's owner reports its own trouble.
-    }
+    if (release !== undefined) this.#reported(RELEASE, release);
   }
 
   /** How a replacement proves overlap: by `sequence`, else `dedupeKey`, else its first data message. */

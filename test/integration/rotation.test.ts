@@ -217,4 +217,79 @@ describe('hostile rotation hooks', () => {
     expect(stream.state).toBe('open');
     expect(log.count()).toBeGreaterThan(10);
   });
+
+  it('a release function that throws is RS_LISTENER; the next rotation still acquires and switches', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    let acquired = 0;
+    const stream = jsonStream(feed, {
+      ...sequenced,
+      rotate: { overlapMs: 1_000, acquire: async () => { acquired++; return () => { throw Object.create(null); }; } },
+    }).start();
+    await waitForState(stream, 'open');
+    await stream.rotate();
+    await stream.rotate();
+    expect(acquired).toBe(2);
+    expect(stream.errors).toHaveLength(2);
+    for (const error of stream.errors) {
+      expect(error).toMatchObject({ code: 'RS_LISTENER', message: "rotate.acquire's release function threw: {}" });
+    }
+    expect(stream.health().rotations).toBe(2);
+  });
+
+  it('an acquire that resolves with no release function fails that rotation (RS_ROTATION_FAILED); the socket stays', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    const stream = jsonStream(feed, { ...sequenced, rotate: { overlapMs: 1_000, acquire: async () => 'lock' as never } }).start();
+    await waitForState(stream, 'open');
+    await expect(stream.rotate()).rejects.toMatchObject({
+      code: 'RS_ROTATION_FAILED',
+      message: 'Rotation (manual) failed: expected rotate.acquire to resolve with a release function, got lock.',
+    });
+    expect(feed.connections.length).toBe(1);
+    expect(stream.state).toBe('open');
+  });
+
+  it('a lock granted after close() is released at once, and a throwing release there is reported, not thrown', async () => {
+    const feed = await openFeed({ messagesPerSecond: 50 });
+    let grant: (() => void) | undefined;
+    let released = 0;
+    const stream = jsonStream(feed, {
+      ...sequenced,
+      rotate: { overlapMs: 1_000, acquire: () => new Promise((resolve) => { grant = () => resolve(() => { released++; throw new Error('late'); }); }) },
+    }).start();
+    await waitForState(stream, 'open');
+    const rotating = stream.rotate();
+    rotating.catch(() => {});
+    await sleep(20);
+    await stream.close();
+    grant!();
+    await sleep(20);
+    expect(released).toBe(1);
+    expect(feed.connections.length).toBe(0); // no replacement was dialed for a closed stream
+    expect(stream.errors.map((error) => error.message)).toContain("rotate.acquire's release function threw: late");
+  });
 });
+
+describe('a random that misbehaves (a test seam)', () => {
+  it('one that throws never crashes a teardown: each draw is reported and the stream keeps reconnecting with bounded delays', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed, { random: () => { throw new Error('rng'); }, backoff: { initialDelayMs: 20, maxDelayMs: 40 } }).start();
+    await waitForState(stream, 'open');
+    await feed.faults.stop();
+    await sleep(400);
+    await feed.faults.restart();
+    await waitForState(stream, 'open', 5_000);
+    expect(stream.errors.some((error) => (error as { code?: string }).code === 'RS_LISTENER' && /^random threw: rng;/.test(error.message))).toBe(true);
+  });
+
+  it('one that returns NaN does not redial in a tight loop', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed, { random: () => Number.NaN, backoff: { initialDelayMs: 100, maxDelayMs: 100 }, storm: false }).start();
+    await waitForState(stream, 'open');
+    await feed.faults.stop();
+    await sleep(500);
+    // Delays are uniform in [0, 100] ms: about 10 dials in 500 ms, never hundreds.
+    expect(stream.health().attempt).toBeGreaterThan(2);
+    expect(stream.health().attempt).toBeLessThan(40);
+  });
+});
+

@@ -34,9 +34,10 @@ function setup(options: { random?: () => number; backoff?: Partial<typeof BACKOF
     failed() { this.failures++; },
     healthy() { this.healthyCalls++; },
   };
+  const errors: Error[] = [];
   const redialer = new Redialer({ backoff: { ...BACKOFF, ...options.backoff }, random: options.random ?? constant(0.5), clock, wakeJitterMs: 200 },
-    storm, { dial: (attempt) => dials.push({ attempt, at: clock.now() }) });
-  return { clock, dials, storm, redialer };
+    storm, { dial: (attempt) => dials.push({ attempt, at: clock.now() }), error: (error) => errors.push(error) });
+  return { clock, dials, storm, redialer, errors };
 }
 
 describe('Redialer', () => {
@@ -179,6 +180,25 @@ describe('Redialer', () => {
     expect(dials).toHaveLength(1);
   });
 
+  it.each([
+    ['throws', () => { throw new Error('seam broke'); }, /^random threw: seam broke; drew from Math\.random instead\.$/],
+    ['returns NaN', () => Number.NaN, /^Expected random\(\) to return a number in \[0, 1\), got NaN; drew from Math\.random instead\.$/],
+    ['returns 5', () => 5, /^Expected random\(\) to return a number in \[0, 1\), got 5; /],
+    ['returns -0.5', () => -0.5, /got -0\.5; /],
+    ['returns a string', () => '0.5' as unknown as number, /got 0\.5; /],
+  ])('a random that %s is reported (RS_LISTENER) and replaced by Math.random: every delay stays within [0, cap]', (_name, random, message) => {
+    const { redialer, errors } = setup({ random, backoff: { maxAttempts: 50 } });
+    redialer.start();
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const plan = redialer.plan(dialFailed(), false, undefined);
+      if (!plan.retry) throw new Error('gave up');
+      expect(plan.delayMs).toBeGreaterThanOrEqual(0);
+      expect(plan.delayMs).toBeLessThanOrEqual(Math.min(1_000, 100 * 2 ** (attempt - 1)));
+    }
+    expect(errors).toHaveLength(20);
+    for (const error of errors) expect(error).toMatchObject({ code: 'RS_LISTENER', event: 'random', message: expect.stringMatching(message) });
+  });
+
   it('a dial that ends before dial() returns is followed like any other', async () => {
     const clock = new FakeClock(0);
     const dials: number[] = [];
@@ -189,6 +209,7 @@ describe('Redialer', () => {
         const plan = redialer.plan(fault(), false, undefined);
         if (plan.retry) redialer.follow(plan);
       },
+      error: (error) => expect.unreachable(String(error)),
     });
     redialer.start();
     await flush();
@@ -210,6 +231,7 @@ describe('Redialer', () => {
         dials++;
         throw new Error('host bug');
       },
+      error: (error) => expect.unreachable(String(error)),
     });
     redialer.start();
     await flush();
