@@ -1,7 +1,8 @@
-import { ResilientStreamError } from './errors.js';
+import { describe, ResilientStreamError } from './errors.js';
 import type { Clock } from './options.js';
 import type { StateEvent } from './events.js';
-import type { StreamState } from './state.js';
+import { TRANSITIONS, type StreamState } from './state.js';
+import { duration, invalid, isPlainObject } from './validate.js';
 
 /** The slice of a stream the promise helpers listen to. */
 export interface Observable {
@@ -24,10 +25,11 @@ export interface WaitForOptions {
  * Settles once: listens with `listen`, and tears down every listener, the timer and the abort
  * handler on whichever outcome comes first.
  */
-function settleOnce<T>(clock: Clock, options: WaitForOptions, what: string,
+function settleOnce<T>(clock: Clock, options: WaitForOptions | undefined, what: string,
   listen: (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const { timeoutMs, signal } = options;
+    // A mistake here throws RS_INVALID_OPTIONS, which rejects this promise: a typo must not wait forever.
+    const { timeoutMs, signal } = checked(options);
     if (signal?.aborted === true) return reject(signal.reason);
     let timer: unknown;
     let unlisten = (): void => {};
@@ -47,11 +49,35 @@ function settleOnce<T>(clock: Clock, options: WaitForOptions, what: string,
 }
 
 /**
+ * `options` of waitFor() and once(), checked (a NaN or negative timeout would fire at once, a
+ * typo never); a timeout of Infinity means none.
+ */
+function checked(options: unknown): WaitForOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options) || Object.keys(options).some((key) => key !== 'timeoutMs' && key !== 'signal')) {
+    return invalid('options', 'an object with timeoutMs and signal', options);
+  }
+  const { timeoutMs, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', signal);
+  if (timeoutMs === undefined || timeoutMs === Number.POSITIVE_INFINITY) return { signal };
+  return { timeoutMs: duration('timeoutMs', timeoutMs, 0), signal };
+}
+
+/**
  * Resolves when `stream` is in one of `states` (at once if it already is). Rejects with RS_CLOSED
  * when it closes first, with the failure's error when it fails first (unless those states are
  * awaited), with RS_TIMEOUT after `timeoutMs`, and with the signal's reason on abort.
  */
-export function waitForState(stream: Observable, clock: Clock, states: readonly StreamState[], options: WaitForOptions = {}): Promise<StreamState> {
+export function waitForState(stream: Observable, clock: Clock, states: readonly StreamState[], options?: WaitForOptions): Promise<StreamState> {
+  if (!Array.isArray(states) || states.length === 0 || states.some((state) => !Object.hasOwn(TRANSITIONS, state))) {
+    return Promise.reject(new ResilientStreamError('RS_INVALID_OPTIONS',
+      `Expected waitFor() to get a state or a list of them (${Object.keys(TRANSITIONS).join(', ')}), got ${describe(states)}.`));
+  }
+  try {
+    checked(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (states.includes(stream.state)) return Promise.resolve(stream.state);
   return settleOnce<StreamState>(clock, options, `state ${states.join(' or ')}`, (resolve, reject) => {
     let isFailing = false;
@@ -78,7 +104,7 @@ export function waitForState(stream: Observable, clock: Clock, states: readonly 
  * rejects with RS_CLOSED when the stream closes first (unless the awaited event is `state`).
  */
 export function nextEvent<P>(stream: Observable, clock: Clock, event: string,
-  listen: (listener: (payload: P) => void) => () => void, options: WaitForOptions = {}): Promise<P> {
+  listen: (listener: (payload: P) => void) => () => void, options?: WaitForOptions): Promise<P> {
   if (stream.state === 'closed') return Promise.reject(new ResilientStreamError('RS_CLOSED', `The stream is closed; '${event}' will never come.`));
   return settleOnce<P>(clock, options, `'${event}'`, (resolve, reject) => {
     const onState = ({ to }: StateEvent): void => {

@@ -163,7 +163,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   /** Begins connecting. Idempotent; after `failed` it starts over with a fresh attempt count. */
   start(): this {
     if (this.#state === 'closed' || this.#isClosing) {
-      throw new ResilientStreamError('RS_CLOSED', 'Expected a stream that is not closed, but start() was called after close().');
+      throw new ResilientStreamError('RS_CLOSED', 'Expected a stream that is not closed, but start() was called after close() or after its `signal` aborted.');
     }
     if (!this.#canStart()) return this;
     this.#unwatch ??= watchNetwork(this.#options, this.#hub);

@@ -115,7 +115,7 @@ export class StreamPool<In = unknown, Out = unknown> extends SafeEmitter<StreamP
   /** Starts every member (members added later start at once). Idempotent; restarts failed members. */
   start(): this {
     if (this.#closing !== undefined) {
-      throw new ResilientStreamError('RS_CLOSED', 'Expected a pool that is not closed, but start() was called after close().');
+      throw new ResilientStreamError('RS_CLOSED', 'Expected a pool that is not closed, but start() was called after close() or after its `signal` aborted.');
     }
     this.#started = true;
     // A member closed directly (not through the pool) stays closed; the pool reports it as failed.

@@ -378,6 +378,16 @@ describe('close()', () => {
     await waitForState(stream, 'closed');
   });
 
+  it('a signal aborted before construction closes the stream at once; start() then says why it cannot start', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const stream = new ResilientStream({ url: 'ws://127.0.0.1:9/', signal: controller.signal });
+    await waitForState(stream, 'closed');
+    expect(() => stream.start()).toThrow(expect.objectContaining({
+      code: 'RS_CLOSED', message: 'Expected a stream that is not closed, but start() was called after close() or after its `signal` aborted.',
+    }));
+  });
+
   it('await using closes at the end of the scope', async () => {
     const feed = await openFeed();
     let captured: ResilientStream<FeedMessage, unknown> | undefined;

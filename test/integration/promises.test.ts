@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResilientStream } from '../../src/index.js';
-import { waitForState } from '../helpers/events.js';
+import { sleep, waitForState } from '../helpers/events.js';
 import { jsonStream, openFeed, track, useCleanup } from '../helpers/fixtures.js';
 
 useCleanup();
@@ -40,6 +40,31 @@ describe('waitFor()', () => {
     controller.abort(new Error('gave up'));
     await expect(waiting).rejects.toThrow('gave up');
     expect(stream.listenerCount('state')).toBe(0);
+  });
+});
+
+describe('waitFor() and once() with arguments that could only wait forever or fire at once', () => {
+  it.each([
+    ['an unknown state', () => ['opened'], undefined, /^Expected waitFor\(\) to get a state or a list of them \(idle, connecting, .*\), got \["opened"\]\.$/],
+    ['an empty list', () => [], undefined, /got \[\]\.$/],
+    ['a NaN timeout', () => 'open', { timeoutMs: Number.NaN }, /^Expected `timeoutMs` to be a finite number of ms from 0 to 2147483647, got NaN\.$/],
+    ['a negative timeout', () => 'open', { timeoutMs: -5 }, /got -5\.$/],
+    ['a string timeout', () => 'open', { timeoutMs: '100' }, /got "100"\.$/],
+    ['a misspelt option', () => 'open', { timeout: 100 }, /^Expected `options` to be an object with timeoutMs and signal, got \{"timeout":100\}\.$/],
+    ['a signal that is not one', () => 'open', { signal: { aborted: false } }, /^Expected `signal` to be an AbortSignal/],
+  ])('waitFor() with %s rejects RS_INVALID_OPTIONS at once (even when the state already matches)', async (_name, states, options, message) => {
+    const stream = track(new ResilientStream({ url: 'ws://127.0.0.1:9/' }));
+    const state = states();
+    await expect(stream.waitFor((state === 'open' ? 'idle' : state) as never, options as never)).rejects.toMatchObject({ code: 'RS_INVALID_OPTIONS', message: expect.stringMatching(message) });
+  });
+
+  it('a timeout of Infinity means none (Node would fire an Infinity timer at once)', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed);
+    const open = stream.waitFor('open', { timeoutMs: Infinity });
+    await sleep(20);
+    stream.start();
+    expect(await open).toBe('open');
   });
 });
 
