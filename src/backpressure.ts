@@ -12,6 +12,9 @@ export interface PauseHost {
  * while anyone holds a pause (the user, or an iterator whose buffer is full); the host hears the
  * first hold and the last release. Iterators are created lazily: most streams have none.
  */
+/** The holder of a pause the user asked for. */
+const USER = Object.freeze({});
+
 export class Backpressure<In> implements IteratorHost<In> {
   readonly #capacity: number;
   readonly #overflow: 'pause' | 'error';
@@ -27,6 +30,11 @@ export class Backpressure<In> implements IteratorHost<In> {
 
   get isPaused(): boolean {
     return this.#holders !== undefined && this.#holders.size > 0;
+  }
+
+  /** The user's own pause()/resume(): one holder among the iterators'. */
+  holdForUser(isPausing: boolean): void {
+    this.hold(USER, isPausing);
   }
 
   /** Adds or removes one reason to be paused. */

@@ -63,3 +63,29 @@ export function refusalOf(end: ConnectionEnd, shouldReconnect: (context: ShouldR
   return [new ResilientStreamError('RS_FATAL_CLOSE', `Not reconnecting after ${detail} (shouldReconnect).`, {
     cause: end.error, status: end.status, closeCode: end.code, closeReason: end.reason })];
 }
+
+/** The longest close reason a close frame can carry, in UTF-8 bytes (RFC 6455 §5.5: 125 - 2 for the code). */
+const MAX_REASON_BYTES = 123;
+
+/**
+ * The code and reason `close()` sends, made sendable: a code other than 1000 or 3000-4999 (what
+ * browsers accept; ws throws on others) becomes 1000, and a reason longer than a close frame can
+ * carry is cut at a character boundary. Each change is handed to `report` (RS_INVALID_OPTIONS):
+ * close() still closes, the mistake is not hidden.
+ */
+export function closeFrame(code: unknown, reason: unknown, report: (error: ResilientStreamError) => void): [number, string] {
+  let sentCode = 1000;
+  if (code === 1000 || (Number.isInteger(code) && (code as number) >= 3000 && (code as number) <= 4999)) sentCode = code as number;
+  else report(new ResilientStreamError('RS_INVALID_OPTIONS', `Expected close() to get a code of 1000 or 3000-4999, got ${describe(code)}; closed with 1000.`));
+  if (typeof reason !== 'string') {
+    report(new ResilientStreamError('RS_INVALID_OPTIONS', `Expected close() to get a reason string, got ${describe(reason)}; sent none.`));
+    return [sentCode, ''];
+  }
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.length <= MAX_REASON_BYTES) return [sentCode, reason];
+  // A cut inside a character leaves a partial sequence, decoded as U+FFFD: drop it.
+  const cut = new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES)).replace(/\uFFFD$/, '');
+  report(new ResilientStreamError('RS_INVALID_OPTIONS',
+    `Expected close() to get a reason of at most ${MAX_REASON_BYTES} UTF-8 bytes, got ${bytes.length}; sent its first ${new TextEncoder().encode(cut).length}.`));
+  return [sentCode, cut];
+}

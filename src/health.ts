@@ -2,6 +2,9 @@ import type { StreamHealth, TopicHealth } from './events.js';
 import type { LivenessMonitor } from './liveness.js';
 import type { StreamState } from './state.js';
 
+/** The sequence counts of a stream without a resyncer. */
+export const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0, missing: 0 });
+
 /** Everything a health snapshot reads, gathered by the stream. */
 export interface HealthParts {
   readonly now: number;

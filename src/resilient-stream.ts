@@ -1,7 +1,7 @@
 import { Connection, type ConnectionHost } from './connection.js';
-import { isUnrequested, refusalOf, type ConnectionEnd } from './connection-end.js';
+import { closeFrame, isUnrequested, refusalOf, type ConnectionEnd } from './connection-end.js';
 import { describe, ResilientStreamError } from './errors.js';
-import { streamHealth } from './health.js';
+import { NO_SEQUENCE_COUNTS, streamHealth } from './health.js';
 import { Inbound, type InboundHost, type MessageSink } from './inbound.js';
 import { LivenessMonitor, staleError, type LivenessCallbacks } from './liveness.js';
 import { Backpressure, type PauseHost } from './backpressure.js';
@@ -18,11 +18,8 @@ import { OptionalParts, usesParts, type PartsHost } from './parts.js';
 import type { EventListenerOf, EventNameOf, EventPayloadOf, ResilientStreamEvents, RotatedEvent, StaleEvent, StreamHealth } from './events.js';
 import type { ResilientStreamOptions } from './options.js';
 
-const NO_SEQUENCE_COUNTS = Object.freeze({ duplicates: 0, gaps: 0, resyncs: 0, missing: 0 });
 /** Close code of the `close` event when the stream cuts a socket itself (stale, reconnect()). */
 const RECYCLED = 4000;
-/** Who holds a pause: the user, or an iterator whose buffer is full. */
-const USER_PAUSE = Object.freeze({});
 
 type Events<In, Out, Data extends In = In> = ResilientStreamEvents<In, Out, Data>;
 type Hub<In, Out> = ConnectionHost & PartsHost<In, Out> & MessageSink<In> & RedialHost & NetworkHost & PauseHost;
@@ -202,20 +199,22 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     return (this.#parts ??= new OptionalParts<In, Out>(this.#hub)).rotate();
   }
 
-  /** Closes for good: sends a close frame, waits up to `closeTimeoutMs`, releases everything. Idempotent. */
+  /** Closes for good: sends a close frame (code 1000 or 3000-4999, reason <= 123 UTF-8 bytes), waits up to `closeTimeoutMs`, releases everything. Idempotent. */
   close(code = 1000, reason = ''): Promise<void> {
+    // A listener that calls close() while this one runs (its reports are emitted first) gets the same promise.
+    if (this.#isClosing && this.#closing === undefined) return Promise.resolve().then(() => this.#closing);
     this.#closing ??= this.#close(code, reason);
     return this.#closing;
   }
 
   /** Backpressure: stops reading the socket (browsers hold up to `iteratorBufferSize` frames); staleness waits, pings go on. */
   pause(): void {
-    this.#backpressure.hold(USER_PAUSE, true);
+    this.#backpressure.holdForUser(true);
   }
 
   /** Reads the socket again after `pause()`; deadlines restart from now. */
   resume(): void {
-    this.#backpressure.hold(USER_PAUSE, false);
+    this.#backpressure.holdForUser(false);
   }
 
   /** Resolves in one of `states`; rejects with RS_CLOSED, the failure's error, RS_TIMEOUT or the signal's reason. */
@@ -355,6 +354,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   async #close(code: number, reason: string): Promise<void> {
     this.#isClosing = true;
+    [code, reason] = closeFrame(code, reason, (error) => this.emitSafe('error', error));
     this.#redialer.stop();
     this.#parts?.rotator?.stop();
     this.#parts?.resyncer?.cancel();

@@ -388,6 +388,39 @@ describe('close()', () => {
     }));
   });
 
+  it('close() with a code or reason a close frame cannot carry still closes cleanly, sends 1000 and a cut reason, and says so', async () => {
+    const feed = await openFeed();
+    const seen = new Promise<{ code: number; reason: string }>((resolve) => feed.once('disconnect', resolve));
+    const stream = jsonStream(feed).start();
+    await waitForState(stream, 'open');
+    const closes: Array<{ code: number; reason: string }> = [];
+    stream.on('close', ({ code, reason }) => closes.push({ code, reason }));
+    // A listener that calls close() again while the first call reports gets the same promise.
+    const again: Array<Promise<void>> = [];
+    stream.on('error', () => again.push(stream.close()));
+    const reason = 'é'.repeat(70); // 140 UTF-8 bytes
+    await stream.close(99_999, reason);
+    await Promise.all(again);
+    expect(await seen).toEqual(expect.objectContaining({ code: 1000, reason: 'é'.repeat(61) }));
+    expect(closes).toEqual([{ code: 1000, reason: 'é'.repeat(61) }]);
+    expect(stream.errors.map((error) => error.message)).toEqual([
+      'Expected close() to get a code of 1000 or 3000-4999, got 99999; closed with 1000.',
+      'Expected close() to get a reason of at most 123 UTF-8 bytes, got 140; sent its first 122.',
+    ]);
+    expect(again).toHaveLength(2);
+    expect(stream.state).toBe('closed');
+  });
+
+  it('close() takes 1000 and 3000-4999 as they are', async () => {
+    const feed = await openFeed();
+    const seen = new Promise<{ code: number; reason: string }>((resolve) => feed.once('disconnect', resolve));
+    const stream = jsonStream(feed).start();
+    await waitForState(stream, 'open');
+    await stream.close(4321, 'maintenance');
+    expect(await seen).toEqual(expect.objectContaining({ code: 4321, reason: 'maintenance' }));
+    expect(stream.errors).toEqual([]);
+  });
+
   it('await using closes at the end of the scope', async () => {
     const feed = await openFeed();
     let captured: ResilientStream<FeedMessage, unknown> | undefined;
