@@ -20,7 +20,8 @@ type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscri
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
 export type Command =
   | { kind: 'start' }
-  | { kind: 'close'; code: 1000 | 4001 }
+  /** Codes a close frame cannot carry (1005, 99999) and over-long reasons are cut and reported, never thrown. */
+  | { kind: 'close'; code: 1000 | 4001 | 1005 | 99_999; longReason: boolean }
   | { kind: 'reconnect' }
   | { kind: 'send' }
   | { kind: 'subscribe'; topic: Topic }
@@ -82,7 +83,11 @@ export const configArb: fc.Arbitrary<Config> = fc.record({
 export function commandArb(config: Config): fc.Arbitrary<Command> {
   const api = fc.oneof(
     { weight: 4, arbitrary: fc.constant<Command>({ kind: 'start' }) },
-    { weight: 1, arbitrary: fc.constantFrom(1000 as const, 4001 as const).map((code): Command => ({ kind: 'close', code })) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ code: fc.constantFrom(1000 as const, 4001 as const, 1005 as const, 99_999 as const), longReason: fc.boolean() })
+        .map((r): Command => ({ kind: 'close', ...r })),
+    },
     { weight: 2, arbitrary: fc.constant<Command>({ kind: 'reconnect' }) },
     { weight: 2, arbitrary: fc.constant<Command>({ kind: 'send' }) },
     { weight: 1, arbitrary: topicArb.map((topic): Command => ({ kind: 'subscribe', topic })) },
@@ -370,9 +375,9 @@ class Run {
     }
   }
 
-  #close(code: number): void {
+  #close(code: number, longReason = false): void {
     this.closeCalled = true;
-    const promise = this.stream.close(code, 'model');
+    const promise = this.stream.close(code, longReason ? 'model '.repeat(40) : 'model');
     this.closePromise ??= promise.then(() => {
       this.handshakesAtCloseResolved = this.feed.handshakeAttempts;
       this.acceptedAtCloseResolved = this.feed.connectionsAccepted;
@@ -411,7 +416,7 @@ class Run {
         if (command.kind === 'unsubscribe') return this.#guard(() => stream.unsubscribe(command.topic), 'unsubscribe');
         return this.#call(command.kind, 'called directly');
       case 'close':
-        return this.#close(command.code);
+        return this.#close(command.code, command.longReason);
       case 'publish':
         for (let i = 0; i < command.count; i++) feed.publish(command.topic);
         return;
