@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { healthReport, type HealthJudgement, type HealthSource } from './health-report.js';
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from './prometheus.js';
-import type { StreamHealth } from '../events.js';
+import { describe } from '../errors.js';
 
 /** Options of {@link serveHealth}. */
 export interface ServeHealthOptions extends HealthJudgement {
@@ -70,21 +70,38 @@ export async function serveHealth(streams: HealthSource | Readonly<Record<string
 }
 
 function respond(req: IncomingMessage, res: ServerResponse, sources: ReadonlyMap<string, HealthSource>, judgement: HealthJudgement): void {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const path = pathOf(req.url);
+  // A target the URL parser refuses (`//`, `//[`) would throw out of the request listener and crash the host.
+  if (path === undefined) return send(res, 400, 'application/json', JSON.stringify({ error: `Expected a request target such as /health or /metrics, got ${JSON.stringify(req.url)}.` }));
   if (!ROUTES.has(path)) return send(res, 404, 'application/json', JSON.stringify({ error: `No route for ${path}; try /health or /metrics.` }));
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'application/json', JSON.stringify({ error: `Expected GET or HEAD, got ${req.method ?? '?'}.` }));
   }
-  let snapshots: Record<string, StreamHealth>;
+  let status: number;
+  let contentType: string;
+  let body: string;
   try {
-    snapshots = Object.fromEntries([...sources].map(([name, source]) => [name, source.health()]));
+    const snapshots = Object.fromEntries([...sources].map(([name, source]) => [name, source.health()]));
+    if (path === '/metrics') [status, contentType, body] = [200, PROMETHEUS_CONTENT_TYPE, toPrometheus(snapshots, judgement)];
+    else {
+      const report = healthReport(snapshots, judgement);
+      [status, contentType, body] = [report.ok ? 200 : 503, 'application/json', JSON.stringify(report, null, 2)];
+    }
   } catch (error) {
-    return send(res, 500, 'application/json', JSON.stringify({ error: `health() threw: ${error instanceof Error ? error.message : String(error)}` }));
+    // health() threw, or gave a snapshot that cannot be rendered: answer, never throw out of the listener.
+    return send(res, 500, 'application/json', JSON.stringify({ error: `Expected health() to give a health snapshot, but reading it threw: ${describe(error)}` }));
   }
-  if (path === '/metrics') return send(res, 200, PROMETHEUS_CONTENT_TYPE, toPrometheus(snapshots, judgement), req.method === 'HEAD');
-  const report = healthReport(snapshots, judgement);
-  send(res, report.ok ? 200 : 503, 'application/json', JSON.stringify(report, null, 2), req.method === 'HEAD');
+  send(res, status, contentType, body, req.method === 'HEAD');
+}
+
+/** The path of a request target, or undefined when it cannot be parsed. */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, headOnly = false): void {

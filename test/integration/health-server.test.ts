@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResilientStream, type StreamHealth } from '../../src/index.js';
 import { reportStream, serveHealth, toPrometheus, type HealthReport, type HealthServer } from '../../src/node/index.js';
@@ -40,6 +41,18 @@ async function getHealth(server: HealthServer): Promise<{ status: number; body: 
   const response = await fetch(`${server.url}/health`);
   expect(response.headers.get('content-type')).toBe('application/json');
   return { status: response.status, body: (await response.json()) as HealthReport };
+}
+
+/** The status line the server answers a raw request target with (fetch() would normalise the target). */
+function rawStatusLine(port: number, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => resolve(received.split('\r\n')[0]!));
+    socket.on('error', reject);
+  });
 }
 
 interface Metric {
@@ -189,6 +202,24 @@ describe('serveHealth', () => {
     await server.close();
     await server.close();
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+
+  it('answers 400 to a request target the URL parser refuses, and 500 when health() throws anything or gives no snapshot', async () => {
+    const feed = await openFeed();
+    const server = await serve({ live: openStream(feed) });
+    // `GET //` and `GET //[` used to throw out of the request listener: an uncaught exception in the host.
+    for (const target of ['//', '//[', 'http://[']) expect(await rawStatusLine(server.port, target)).toBe('HTTP/1.1 400 Bad Request');
+    expect((await fetch(`${server.url}/health`)).status).toBe(503); // still serving
+    const throwsBare = { health: () => { throw Object.create(null) as Error; } };
+    const givesNull = { health: () => null as unknown as StreamHealth };
+    const givesBigInt = { health: () => ({ ...openStream(feed).health(), messagesReceived: 1n as unknown as number }) };
+    for (const source of [throwsBare, givesNull, givesBigInt]) {
+      const broken = await serve({ broken: source });
+      const response = await fetch(`${broken.url}/health`);
+      expect(response.status).toBe(500);
+      expect(((await response.json()) as { error: string }).error).toMatch(/^Expected health\(\) to give a health snapshot, but reading it threw: /);
+    }
+    expect((await fetch(`${(await serve({ broken: givesNull })).url}/metrics`)).status).toBe(500);
   });
 
   it('rejects bad arguments with messages naming them', async () => {
