@@ -1,4 +1,5 @@
 import { systemClock } from './clock.js';
+import { describe, ResilientStreamError } from './errors.js';
 import { bool, duration, fn, invalid, isPlainObject, knownKeys, number, protocols, urlProblem } from './validate.js';
 import type {
   BackoffOptions,
@@ -279,13 +280,23 @@ let resolvedDefaults: Record<string, unknown> | undefined;
  * prototype, so ten thousand streams do not carry ten thousand copies of the defaults.
  */
 export function resolveOptions<In, Out>(options: ResilientStreamOptions<In, Out>): ResolvedOptions<In, Out> {
-  const full = resolveAll(options);
+  const full = readable(() => resolveAll(options));
   resolvedDefaults ??= Object.freeze(resolveAll({ url: 'ws://defaults.invalid/' }));
   const own: PropertyDescriptorMap = {};
   // Defined, not assigned: assigning over a frozen prototype's property throws.
   for (const key of OPTION_NAMES) if (full[key] !== resolvedDefaults[key]) own[key] = { value: full[key], enumerable: true };
   // The rules above check every member of ResolvedOptions; the type cannot follow a table.
   return Object.freeze(Object.create(resolvedDefaults, own)) as ResolvedOptions<In, Out>;
+}
+
+/** Runs `resolve`; a throw that is not ours (a getter or a Proxy trap of the options) becomes RS_INVALID_OPTIONS. */
+function readable<T>(resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (cause) {
+    if (cause instanceof ResilientStreamError) throw cause;
+    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected options that can be read, but reading them threw: ${describe(cause)}`, { cause });
+  }
 }
 
 function resolveAll(options: unknown): Record<string, unknown> {

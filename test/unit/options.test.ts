@@ -90,6 +90,15 @@ describe('resolveOptions', () => {
     }
   });
 
+  it('options whose getters or Proxy traps throw are refused with RS_INVALID_OPTIONS, the throw as cause', () => {
+    const cause = new Error('getter');
+    const withGetter = { get url(): string { throw cause; } };
+    expect(messageOf(withGetter)).toBe('Expected options that can be read, but reading them threw: getter');
+    const proxy = new Proxy({ url }, { ownKeys: () => { throw Symbol('trap'); } });
+    expect(messageOf(proxy)).toBe('Expected options that can be read, but reading them threw: Symbol(trap)');
+    expect(() => resolveOptions(withGetter as never)).toThrow(expect.objectContaining({ cause }));
+  });
+
   it('resolves rate limits and rotation with their defaults', () => {
     expect(resolveOptions({ url, rateLimit: { messagesPerSecond: 0.5 } }).rateLimit).toEqual({ messagesPerSecond: 0.5, burst: 1, countControlFrames: true });
     expect(resolveOptions({ url, rateLimit: { messagesPerSecond: 10, countControlFrames: false } }).rateLimit).toEqual({ messagesPerSecond: 10, burst: 10, countControlFrames: false });
