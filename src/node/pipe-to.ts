@@ -110,15 +110,15 @@ class Pipe<In> {
   /** The one writer: a batch at a time, in order, until nothing is due. */
   async #writeLoop(): Promise<void> {
     while (this.#buffer.length >= this.#batchSize || (this.#buffer.length > 0 && (this.#isFlushDue || this.#isEnding))) {
-      const batch = this.#buffer.slice(0, this.#batchSize);
-      if (batch.length < this.#batchSize) this.#isFlushDue = false;
-      if (!(await this.#writeWithRetry(batch))) {
+      const count = Math.min(this.#buffer.length, this.#batchSize);
+      if (count < this.#batchSize) this.#isFlushDue = false;
+      if (!(await this.#writeWithRetry(count))) {
         this.#counts.unwritten = this.#buffer.length;
         this.#buffer = [];
         break;
       }
-      this.#buffer.splice(0, batch.length);
-      this.#counts.written += batch.length;
+      this.#buffer.splice(0, count);
+      this.#counts.written += count;
       this.#maybeResume();
     }
     this.#isWriting = false;
@@ -126,19 +126,23 @@ class Pipe<In> {
     else if (this.#buffer.length > 0) this.#armFlush();
   }
 
-  /** True once written; false when the drain deadline ran out first. */
-  async #writeWithRetry(batch: In[]): Promise<boolean> {
+  /**
+   * Writes the first `count` held messages; true once written, false when the drain deadline ran
+   * out first. Each attempt gets its own copy: a sink that empties or changes the array it was
+   * given can neither change what is retried nor what is taken off the buffer.
+   */
+  async #writeWithRetry(count: number): Promise<boolean> {
     const random = this.#options.random ?? Math.random;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#sink.write(batch);
+        await this.#sink.write(this.#buffer.slice(0, count));
         return true;
       } catch (cause) {
         const left = this.#drainDeadline === undefined ? Infinity : this.#drainDeadline - this.#clock.now();
         if (left <= 0) return false;
         const delayMs = Math.min(left, backoffDelay(attempt, this.#policy, random));
         this.#counts.retried++;
-        this.#report(new PipeWriteError(cause, attempt, batch.length, delayMs));
+        this.#report(new PipeWriteError(cause, attempt, count, delayMs));
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delayMs));
       }
     }

@@ -116,6 +116,28 @@ describe('pipeTo with a stand-in stream', () => {
     expect(written).toEqual([1, 2]);
   });
 
+  it('a sink that empties or changes the array it is given still gets every message once, and each retry gets the whole batch', async () => {
+    const source = new FakeSource();
+    const seen: number[][] = [];
+    let calls = 0;
+    const sink: Sink<number> = {
+      async write(batch) {
+        calls++;
+        const taken: number[] = [];
+        const array = batch as number[];
+        while (array.length > 0) taken.push(array.shift()!); // a consumer that drains what it is given
+        seen.push(taken);
+        if (calls === 2) throw new Error('failed after taking the batch');
+      },
+    };
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 1, retry: { initialDelayMs: 1 } });
+    source.push(1, 2, 3, 4, 5);
+    source.close();
+    // Before, an emptied batch was taken off the buffer as 0 messages: the same batch was written again for ever.
+    expect(await done).toMatchObject({ received: 5, written: 5, retried: 1 });
+    expect(seen).toEqual([[1, 2], [3, 4], [3, 4], [5]]);
+  });
+
   it('pauses the stream when maxBufferedMessages are held and resumes it once half are written', async () => {
     const source = new FakeSource();
     const sink = new RecordingSink();
