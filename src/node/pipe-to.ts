@@ -7,6 +7,9 @@ import type { StreamPool } from '../stream-pool.js';
 import { ndjsonFileSink } from './sinks/ndjson-file.js';
 import type { Sink } from './sinks/sink.js';
 
+/** The longest delay a timer can hold, in ms. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Pipes a stream's messages into a sink: in order, in batches, at least once. A failing sink is
  * retried with jittered backoff, each failure reported to `onError` (never thrown, never an
@@ -57,12 +60,13 @@ class Pipe<In> {
   constructor(stream: PipeSource<In>, sink: Sink<In>, options: PipeToOptions<In>) {
     this.#stream = stream;
     this.#sink = sink;
+    checkShape(options);
     this.#options = options;
     this.#batchSize = positiveInteger('batchSize', options.batchSize ?? PIPE_TO_DEFAULTS.batchSize);
-    this.#flushIntervalMs = nonNegative('flushIntervalMs', options.flushIntervalMs ?? PIPE_TO_DEFAULTS.flushIntervalMs);
+    this.#flushIntervalMs = timerMs('flushIntervalMs', options.flushIntervalMs ?? PIPE_TO_DEFAULTS.flushIntervalMs);
     this.#maxBuffered = positiveInteger('maxBufferedMessages', options.maxBufferedMessages ?? PIPE_TO_DEFAULTS.maxBufferedMessages);
-    const initialDelayMs = nonNegative('retry.initialDelayMs', options.retry?.initialDelayMs ?? PIPE_TO_DEFAULTS.retry.initialDelayMs);
-    const maxDelayMs = nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs ?? PIPE_TO_DEFAULTS.retry.maxDelayMs);
+    const initialDelayMs = timerMs('retry.initialDelayMs', options.retry?.initialDelayMs ?? PIPE_TO_DEFAULTS.retry.initialDelayMs);
+    const maxDelayMs = timerMs('retry.maxDelayMs', options.retry?.maxDelayMs ?? PIPE_TO_DEFAULTS.retry.maxDelayMs);
     nonNegative('drainTimeoutMs', options.drainTimeoutMs ?? 0);
     const canPause = typeof stream === 'object' && stream !== null && typeof stream.pause === 'function' && typeof stream.resume === 'function';
     check('stream', stream, canPause, 'a stream with pause() and resume() (a ResilientStream or a StreamPool)');
@@ -132,7 +136,7 @@ class Pipe<In> {
    * given can neither change what is retried nor what is taken off the buffer.
    */
   async #writeWithRetry(count: number): Promise<boolean> {
-    const random = this.#options.random ?? Math.random;
+    const random = checkedRandom(this.#options.random);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#sink.write(this.#buffer.slice(0, count));
@@ -187,6 +191,50 @@ class Pipe<In> {
 function positiveInteger(field: string, value: number): number {
   check(field, value, Number.isInteger(value) && value > 0, 'an integer > 0');
   return value;
+}
+
+/** A delay a timer can be armed with: Node fires a longer one at once, which would turn a retry wait into a 1 ms loop. */
+function timerMs(field: string, value: number): number {
+  check(field, value, typeof value === 'number' && value >= 0 && value <= LONGEST_TIMER_MS, `a number of ms from 0 to ${LONGEST_TIMER_MS}`);
+  return value;
+}
+
+const KNOWN_OPTIONS: readonly string[] = ['batchSize', 'flushIntervalMs', 'maxBufferedMessages', 'filter', 'retry', 'onError', 'signal', 'drainTimeoutMs', 'clock', 'random'];
+const KNOWN_RETRY_OPTIONS: readonly string[] = ['initialDelayMs', 'maxDelayMs'];
+
+/** The options object, its keys (a misspelt one would be ignored silently), its functions and its signal. */
+function checkShape<In>(options: PipeToOptions<In>): void {
+  check('options', options, typeof options === 'object' && options !== null, 'an object');
+  knownKeys('', options, KNOWN_OPTIONS);
+  const { retry, signal, clock } = options;
+  check('retry', retry, retry === undefined || (typeof retry === 'object' && retry !== null), 'an object');
+  if (retry !== undefined) knownKeys('retry.', retry, KNOWN_RETRY_OPTIONS);
+  for (const field of ['filter', 'onError', 'random'] as const) {
+    check(field, options[field], options[field] === undefined || typeof options[field] === 'function', 'a function');
+  }
+  check('signal', signal, signal === undefined || signal instanceof AbortSignal, 'an AbortSignal');
+  const isClock = clock === undefined || (typeof clock === 'object' && clock !== null && typeof clock.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function');
+  check('clock', clock, isClock, 'an object with now(), setTimeout() and clearTimeout()');
+}
+
+function knownKeys(prefix: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new TypeError(`Unknown option \`${prefix}${key}\`; expected one of ${known.map((name) => `\`${prefix}${name}\``).join(', ')}.`);
+  }
+}
+
+/** `random`, or Math.random; a draw that throws or falls outside [0, 1) is replaced by one from Math.random (NaN would retry every 1 ms). */
+function checkedRandom(random: (() => number) | undefined): () => number {
+  if (random === undefined) return Math.random;
+  return () => {
+    try {
+      const value = random();
+      if (value >= 0 && value < 1) return value;
+    } catch {
+      // A throw here would reject the write loop: an unhandled rejection in the host.
+    }
+    return Math.random();
+  };
 }
 
 function nonNegative(field: string, value: number): number {

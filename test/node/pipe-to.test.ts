@@ -226,6 +226,48 @@ describe('pipeTo with a stand-in stream', () => {
   });
 });
 
+describe('pipeTo refuses options it cannot honour', () => {
+  const refuse = (options: unknown): void => void pipeTo(new FakeSource(), new RecordingSink(), options as never);
+
+  it('a misspelt key, a null or non-object, a retry that is not an object, a signal or clock that is not one, a non-function callback', () => {
+    expect(() => refuse({ batchsize: 5 })).toThrow(/^Unknown option `batchsize`; expected one of `batchSize`, /);
+    expect(() => refuse({ retry: { maxDelay: 5 } })).toThrow(/^Unknown option `retry.maxDelay`; expected one of `retry.initialDelayMs`, `retry.maxDelayMs`\.$/);
+    expect(() => refuse(null)).toThrow('Expected `options` to be an object, got null.');
+    expect(() => refuse({ retry: 5 })).toThrow('Expected `retry` to be an object, got 5.');
+    expect(() => refuse({ signal: {} })).toThrow('Expected `signal` to be an AbortSignal, got an object.');
+    expect(() => refuse({ clock: {} })).toThrow('Expected `clock` to be an object with now(), setTimeout() and clearTimeout(), got an object.');
+    for (const field of ['filter', 'onError', 'random']) expect(() => refuse({ [field]: 'x' })).toThrow(`Expected \`${field}\` to be a function, got "x".`);
+  });
+
+  it('a delay longer than a timer can hold (Node would fire it at once and a failing sink would be retried every 1 ms)', () => {
+    for (const [options, field] of [[{ flushIntervalMs: 1e12 }, 'flushIntervalMs'], [{ retry: { initialDelayMs: Infinity } }, 'retry.initialDelayMs'], [{ retry: { maxDelayMs: 2 ** 31 } }, 'retry.maxDelayMs'], [{ flushIntervalMs: Number.NaN }, 'flushIntervalMs']] as const) {
+      expect(() => refuse(options)).toThrow(`Expected \`${field}\` to be a number of ms from 0 to 2147483647, got `);
+    }
+    expect(() => refuse({ flushIntervalMs: 2 ** 31 - 1, retry: { initialDelayMs: 0, maxDelayMs: 2 ** 31 - 1 } })).not.toThrow();
+  });
+
+  it('a random that throws or draws outside [0, 1) falls back to Math.random: no unhandled rejection, no 1 ms retry loop', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    onTestFinished(() => void process.off('unhandledRejection', onUnhandled));
+    for (const random of [() => { throw new Error('random broke'); }, () => Number.NaN, () => 7]) {
+      const source = new FakeSource();
+      const sink = new RecordingSink();
+      sink.failNext = 2;
+      const errors: PipeWriteError[] = [];
+      const done = pipeTo(source, sink, { flushIntervalMs: 1, retry: { initialDelayMs: 5, maxDelayMs: 10 }, random, onError: (error) => errors.push(error) });
+      source.push(1);
+      source.close();
+      expect(await done).toMatchObject({ written: 1, retried: 2 });
+      for (const error of errors) expect(error.retryInMs).toBeGreaterThanOrEqual(0);
+      for (const error of errors) expect(error.retryInMs).toBeLessThanOrEqual(10);
+    }
+    await sleep(10);
+    expect(unhandled).toEqual([]);
+  });
+});
+
 describe('the NDJSON file sink', () => {
   it('a path as the sink writes one JSON line per message and closes the file at the end', async () => {
     const file = join(tempDir(), 'out.ndjson');
