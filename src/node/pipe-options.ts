@@ -41,7 +41,7 @@ export interface PipeToOptions<In> {
   readonly onError?: (error: PipeWriteError) => void;
   /** Aborting it stops piping: what is held is written, then the promise resolves. @default none */
   readonly signal?: AbortSignal;
-  /** Once draining, stop retrying a failing sink after this long and count the rest as `unwritten`, in ms. @default Infinity */
+  /** Once draining, stop retrying a failing sink (or waiting for a write that never settles) after this long and count the rest as `unwritten`, in ms. @default Infinity */
   readonly drainTimeoutMs?: number;
   /** Timers (test seam). @default the platform's timers */
   readonly clock?: Clock;

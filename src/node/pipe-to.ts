@@ -7,6 +7,8 @@ import type { StreamPool } from '../stream-pool.js';
 import { ndjsonFileSink } from './sinks/ndjson-file.js';
 import type { Sink } from './sinks/sink.js';
 
+/** What a write raced against the drain deadline loses to. */
+const EXPIRED = Symbol('drain deadline');
 /** The longest delay a timer can hold, in ms. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
@@ -49,6 +51,10 @@ class Pipe<In> {
   #isFlushDue = false;
   #flushTimer: unknown;
   #drainDeadline: number | undefined;
+  /** Armed at the drain deadline: a write still pending then is abandoned (a hung sink must not hold the drain for ever). */
+  #drainTimer: unknown;
+  #expireDrain!: () => void;
+  readonly #drainExpired = new Promise<typeof EXPIRED>((resolve) => (this.#expireDrain = () => resolve(EXPIRED)));
   #finish!: (result: PipeResult) => void;
   #isEnding = false;
   readonly #onMessage = (message: In): void => this.#accept(message);
@@ -139,8 +145,8 @@ class Pipe<In> {
     const random = checkedRandom(this.#options.random);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#sink.write(this.#buffer.slice(0, count));
-        return true;
+        const written = Promise.resolve(this.#sink.write(this.#buffer.slice(0, count)));
+        return (await Promise.race([written, this.#drainExpired])) !== EXPIRED;
       } catch (cause) {
         const left = this.#drainDeadline === undefined ? Infinity : this.#drainDeadline - this.#clock.now();
         if (left <= 0) return false;
@@ -171,7 +177,10 @@ class Pipe<In> {
     if (this.#isEnding) return;
     this.#isEnding = true;
     const { drainTimeoutMs } = this.#options;
-    if (drainTimeoutMs !== undefined && Number.isFinite(drainTimeoutMs)) this.#drainDeadline = this.#clock.now() + drainTimeoutMs;
+    if (drainTimeoutMs !== undefined && Number.isFinite(drainTimeoutMs)) {
+      this.#drainDeadline = this.#clock.now() + drainTimeoutMs;
+      this.#drainTimer = this.#clock.setTimeout(this.#expireDrain, Math.min(drainTimeoutMs, LONGEST_TIMER_MS));
+    }
     this.#stream.off('message', this.#onMessage);
     this.#stream.off('state', this.#onState);
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
@@ -184,6 +193,8 @@ class Pipe<In> {
   }
 
   #complete(): void {
+    if (this.#drainTimer !== undefined) this.#clock.clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
     this.#finish({ ...this.#counts });
   }
 }

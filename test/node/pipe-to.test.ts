@@ -188,6 +188,35 @@ describe('pipeTo with a stand-in stream', () => {
     expect(result.unwritten).toBe(3);
   });
 
+  it('gives up at drainTimeoutMs on a write that never settles too, counting the batch it was writing as unwritten', async () => {
+    const source = new FakeSource();
+    let calls = 0;
+    const sink: Sink<number> = { write: () => (calls++ === 0 ? Promise.resolve() : new Promise<void>(() => {})) };
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 1, drainTimeoutMs: 50 });
+    source.push(1, 2, 3, 4, 5);
+    await sleep(5);
+    source.close();
+    const started = Date.now();
+    // Before, the promise never resolved: the deadline was only checked after a write failed.
+    expect(await done).toMatchObject({ received: 5, written: 2, unwritten: 3 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('clears its drain deadline timer once drained, so a finished pipe holds nothing', async () => {
+    const source = new FakeSource();
+    const armed = new Set<unknown>();
+    const clock = {
+      now: () => Date.now(),
+      setTimeout: (fn: () => void, ms: number) => { const timer = setTimeout(() => { armed.delete(timer); fn(); }, ms); armed.add(timer); return timer; },
+      clearTimeout: (timer: unknown) => { armed.delete(timer); clearTimeout(timer as NodeJS.Timeout); },
+    };
+    const done = pipeTo(source, new RecordingSink(), { flushIntervalMs: 1, drainTimeoutMs: 60_000, clock });
+    source.push(1);
+    source.close();
+    expect(await done).toMatchObject({ written: 1 });
+    expect(armed.size).toBe(0);
+  });
+
   it('with a pool (a source with members) it keeps taking messages until every member has closed', async () => {
     const members = [{ state: 'open' }, { state: 'open' }];
     const pool = Object.assign(new FakeSource(), { streams: members });
