@@ -179,6 +179,10 @@ describe('resilient-stream (the CLI, as a child process against the fault server
     const badDuration = start('tail', 'ws://127.0.0.1:1', '--stale', 'soon');
     expect(await badDuration.exited).toBe(2);
     expect(badDuration.stderr).toContain('Expected a duration such as 500ms, 10s, 2m or 1h, got "soon".');
+    // Longer than a timer holds: Node fired it at once, so the tail stopped at once with exit 0.
+    const tooLong = start('tail', 'ws://127.0.0.1:1', '--duration', '600h');
+    expect(await tooLong.exited).toBe(2);
+    expect(tooLong.stderr).toContain('Expected a duration up to 596h (2147483647 ms), got "600h".');
     const missing = start('serve', '--replay', join(dir, 'missing.ndjson'), '--port', '0');
     expect(await missing.exited).toBe(2);
   });
