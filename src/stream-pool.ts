@@ -164,8 +164,8 @@ export class StreamPool<In = unknown, Out = unknown> extends SafeEmitter<StreamP
   health(): StreamPoolHealth {
     const members = this.#placement.members;
     const indexOf = new Map(members.map((member, index) => [member, index]));
-    const topics: Record<string, number> = {};
-    for (const [topic, member] of this.#placement.owners()) topics[topic] = indexOf.get(member)!;
+    // fromEntries defines each key: assigning `topics['__proto__'] = 0` would drop that topic.
+    const topics: Record<string, number> = Object.fromEntries([...this.#placement.owners()].map(([topic, member]) => [topic, indexOf.get(member)!]));
     return { state: this.state, streams: members.map((member) => member.health()), topics };
   }
 

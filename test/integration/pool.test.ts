@@ -140,6 +140,19 @@ describe('StreamPool sharding', () => {
   });
 });
 
+describe('StreamPool topic names', () => {
+  it('health() lists a topic named like an Object.prototype key (__proto__, constructor) under its own name', async () => {
+    const pool = new StreamPool({ url: 'ws://127.0.0.1:1', maxTopicsPerConnection: 1, topics: ['__proto__', 'constructor', 'a'] });
+    try {
+      const { topics } = pool.health();
+      expect(Object.keys(topics)).toEqual(['__proto__', 'constructor', 'a']);
+      expect(Object.entries(topics)).toEqual([['__proto__', 0], ['constructor', 1], ['a', 2]]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('StreamPool dial budget', () => {
   const topics = ['a', 'b', 'c', 'd', 'e', 'f'];
   const fastBackoff = { backoff: { initialDelayMs: 20, maxDelayMs: 100 } };
