@@ -27,11 +27,11 @@ export function streamHealth(parts: HealthParts): StreamHealth {
   const { now, liveness } = parts;
   liveness.sample();
   const lastMessageAt = liveness.lastDataAt() ?? null;
-  const topics: Record<string, TopicHealth> = {};
-  for (const topic of parts.topics) {
+  // fromEntries defines each key: assigning `topics['__proto__']` would set the prototype instead.
+  const topics: Record<string, TopicHealth> = Object.fromEntries(Array.from(parts.topics, (topic) => {
     const state = liveness.topicState(topic);
-    topics[topic] = { lastMessageAt: state?.lastAt ?? null, stale: state?.stale ?? false, resyncing: parts.isResyncing(topic) };
-  }
+    return [topic, { lastMessageAt: state?.lastAt ?? null, stale: state?.stale ?? false, resyncing: parts.isResyncing(topic) }];
+  }));
   return {
     state: parts.state,
     connected: parts.liveSince !== undefined,

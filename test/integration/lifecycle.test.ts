@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResilientStream } from '../../src/index.js';
 import { EventRecorder, sleep, waitForEvent, waitForState } from '../helpers/events.js';
-import { jsonOptions, jsonStream, openFeed, sentOps, serverHasSubscribed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
+import { jsonOptions, jsonStream, track, openFeed, sentOps, serverHasSubscribed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
 
 useCleanup();
 
@@ -591,6 +591,14 @@ describe('health()', () => {
     expect(health.connectedSince).toBeLessThanOrEqual(Date.now());
     expect(health.topics.a!.lastMessageAt).not.toBeNull();
     expect(health.topics.b!.lastMessageAt).toBeNull();
+  });
+
+  it('lists topics named like Object.prototype keys under their own names', () => {
+    const stream = track(new ResilientStream({ url: 'ws://127.0.0.1:9/', topics: ['__proto__', 'constructor', 'a'] }));
+    const { topics } = stream.health();
+    expect(Object.keys(topics)).toEqual(['__proto__', 'constructor', 'a']);
+    expect(Object.getPrototypeOf(topics)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(topics, '__proto__')?.value).toEqual({ lastMessageAt: null, stale: false, resyncing: false });
   });
 });
 
