@@ -1,6 +1,6 @@
 import { systemClock } from './clock.js';
 import { describe, ResilientStreamError } from './errors.js';
-import { bool, duration, fn, invalid, isPlainObject, knownKeys, number, protocols, urlProblem } from './validate.js';
+import { bool, duration, fn, invalid, isPlainObject, knownKeys, number, protocols, rate, urlProblem } from './validate.js';
 import type {
   BackoffOptions,
   Clock,
@@ -251,7 +251,7 @@ const RULES: Record<keyof ResilientStreamOptions, Rule> = {
   signal: (value, field) => (value === undefined || value instanceof AbortSignal ? value : invalid(field, 'an AbortSignal', value)),
   rotate: group({ maxAgeMs: ms(1), overlapMs: ms(1), isNotice: func, acquire: func }, { overlapMs: 10_000 }, false),
   dedupeKey: func,
-  rateLimit: group({ messagesPerSecond: (value, field) => number(field, value, Number.MIN_VALUE), burst, countControlFrames: flag }, { countControlFrames: true }, false,
+  rateLimit: group({ messagesPerSecond: (value, field) => rate(field, value), burst, countControlFrames: flag }, { countControlFrames: true }, false,
     true, 'false or {messagesPerSecond, burst?, countControlFrames?}'),
   maxTopicsPerMessage: int(1, true),
   clock,

@@ -40,6 +40,15 @@ export function duration(field: string, value: unknown, min = 0): number {
   return invalid(field, `a finite number of ms from ${min} to ${MAX_DURATION_MS}`, value);
 }
 
+/**
+ * A rate in events per second whose interval a timer can hold: at least one per 2^31 - 1 ms
+ * (24.8 days). A slower rate would wait longer than any timer (Node fires those at once).
+ */
+export function rate(field: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value * MAX_DURATION_MS >= 1000) return value;
+  return invalid(field, 'a finite number per second of at least one per 24.8 days (4.7e-7, the longest timer)', value);
+}
+
 /** Undefined or a function. */
 export function fn<T>(field: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') invalid(field, 'a function', value);

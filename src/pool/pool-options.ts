@@ -1,4 +1,4 @@
-import { invalid } from '../validate.js';
+import { invalid, rate } from '../validate.js';
 import type { ResilientStreamOptions } from '../options.js';
 
 /** Options of `new StreamPool(options)`: a stream's options, shared by every member, plus the sharding rules. */
@@ -30,8 +30,7 @@ export function poolSettings<In, Out>(options: StreamPoolOptions<In, Out>): Pool
   if (typeof options !== 'object' || options === null) invalid('options', 'an object', options);
   const { maxTopicsPerConnection, dialsPerSecond, topics, signal, ...shared } = options;
   if (!Number.isInteger(maxTopicsPerConnection) || maxTopicsPerConnection < 1) invalid('maxTopicsPerConnection', 'an integer >= 1', maxTopicsPerConnection);
-  const rateOk = dialsPerSecond === undefined || (typeof dialsPerSecond === 'number' && Number.isFinite(dialsPerSecond) && dialsPerSecond > 0);
-  if (!rateOk) invalid('dialsPerSecond', 'a finite number > 0', dialsPerSecond);
+  if (dialsPerSecond !== undefined) rate('dialsPerSecond', dialsPerSecond);
   if (topics !== undefined && !isTopicList(topics)) invalid('topics', 'an array of non-empty strings', topics);
   if (signal !== undefined && !(signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal', signal);
   return { maxTopicsPerConnection, dialsPerSecond, topics: topics ?? [], signal, shared };

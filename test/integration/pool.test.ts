@@ -367,8 +367,9 @@ describe('StreamPool options', () => {
     [{ maxTopicsPerConnection: 0 }, 'Expected `maxTopicsPerConnection` to be an integer >= 1, got 0.'],
     [{ maxTopicsPerConnection: 1.5 }, 'Expected `maxTopicsPerConnection` to be an integer >= 1, got 1.5.'],
     [{ maxTopicsPerConnection: undefined }, 'Expected `maxTopicsPerConnection` to be an integer >= 1, got undefined.'],
-    [{ maxTopicsPerConnection: 10, dialsPerSecond: 0 }, 'Expected `dialsPerSecond` to be a finite number > 0, got 0.'],
-    [{ maxTopicsPerConnection: 10, dialsPerSecond: Number.POSITIVE_INFINITY }, 'Expected `dialsPerSecond` to be a finite number > 0, got Infinity.'],
+    [{ maxTopicsPerConnection: 10, dialsPerSecond: 0 }, 'Expected `dialsPerSecond` to be a finite number per second of at least one per 24.8 days (4.7e-7, the longest timer), got 0.'],
+    [{ maxTopicsPerConnection: 10, dialsPerSecond: Number.POSITIVE_INFINITY }, 'Expected `dialsPerSecond` to be a finite number per second of at least one per 24.8 days (4.7e-7, the longest timer), got Infinity.'],
+    [{ maxTopicsPerConnection: 10, dialsPerSecond: 1e-300 }, 'Expected `dialsPerSecond` to be a finite number per second of at least one per 24.8 days (4.7e-7, the longest timer), got 1e-300.'],
     [{ maxTopicsPerConnection: 10, topics: ['a', ''] }, 'Expected `topics` to be an array of non-empty strings, got ["a",""].'],
     [{ maxTopicsPerConnection: 10, backoff: { factor: 0 } }, 'Expected `backoff.factor` to be a finite number >= 1, got 0.'],
   ])('rejects %j with RS_INVALID_OPTIONS', (options, message) => {
