@@ -82,12 +82,12 @@ export function reportStream(health: StreamHealth, judgement: HealthJudgement = 
   const connectedForMs = health.connectedSince === null ? null : now - health.connectedSince;
   const silenceMs = health.lastMessageAgeMs ?? connectedForMs;
   const thresholdMs = judgement.staleAfterSeconds !== undefined ? judgement.staleAfterSeconds * 1000 : health.staleThresholdMs;
-  const topics: Record<string, TopicReport> = {};
-  let topicStale = false;
-  for (const [topic, state] of Object.entries(health.topics)) {
-    topicStale ||= state.stale;
-    topics[topic] = { last_message_age_seconds: state.lastMessageAt === null ? null : seconds(now - state.lastMessageAt), stale: state.stale };
-  }
+  const entries = Object.entries(health.topics);
+  const topicStale = entries.some(([, state]) => state.stale);
+  // fromEntries defines each key: assigning `topics['__proto__'] = …` would drop that topic.
+  const topics: Record<string, TopicReport> = Object.fromEntries(
+    entries.map(([topic, state]) => [topic, { last_message_age_seconds: state.lastMessageAt === null ? null : seconds(now - state.lastMessageAt), stale: state.stale }]),
+  );
   // A paused stream is silent because its consumer is slow, not because its feed stopped: a
   // probe must not restart a worker that is only waiting for its sink.
   const stale = !health.paused && (topicStale || (thresholdMs !== null && silenceMs !== null && silenceMs > thresholdMs));
@@ -116,7 +116,7 @@ export function reportStream(health: StreamHealth, judgement: HealthJudgement = 
 
 /** Judges every stream; the report is ok when each one is. */
 export function healthReport(healthByName: Readonly<Record<string, StreamHealth>>, judgement: HealthJudgement = {}): HealthReport {
-  const streams: Record<string, StreamReport> = {};
-  for (const [name, health] of Object.entries(healthByName)) streams[name] = reportStream(health, judgement);
+  // fromEntries, not assignment, so a stream named `__proto__` is reported too.
+  const streams: Record<string, StreamReport> = Object.fromEntries(Object.entries(healthByName).map(([name, health]) => [name, reportStream(health, judgement)]));
   return { ok: Object.values(streams).every((stream) => stream.ok), streams };
 }

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResilientStream, type StreamHealth } from '../../src/index.js';
-import { reportStream, serveHealth, toPrometheus, type HealthReport, type HealthServer } from '../../src/node/index.js';
+import { healthReport, reportStream, serveHealth, toPrometheus, type HealthReport, type HealthServer } from '../../src/node/index.js';
 import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 import { sleep, waitForEvent, waitForState } from '../helpers/events.js';
 
@@ -269,6 +269,16 @@ describe('reportStream (pure)', () => {
   it('a silent stream is stale and not ok; the same stream paused is neither stale nor failing the probe', () => {
     expect(reportStream(silent)).toMatchObject({ ok: false, stale: true, paused: false });
     expect(reportStream({ ...silent, paused: true })).toMatchObject({ ok: true, stale: false, paused: true });
+  });
+
+  it('a topic or a stream named __proto__ is reported under its own name (assigning it into a plain object would set the prototype)', () => {
+    const topics = Object.fromEntries([['__proto__', { lastMessageAt: 9_000, stale: true, resyncing: false }]]) as StreamHealth['topics'];
+    const report = reportStream({ ...silent, topics });
+    expect(Object.keys(report.topics)).toEqual(['__proto__']);
+    expect(JSON.parse(JSON.stringify(report)).topics.__proto__).toEqual({ last_message_age_seconds: 61, stale: true });
+    const streams = healthReport(Object.fromEntries([['__proto__', silent]]));
+    expect(Object.keys(streams.streams)).toEqual(['__proto__']);
+    expect(JSON.stringify(streams)).toContain('"__proto__":{"ok":false');
   });
 });
 
