@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { EXIT } from './exit-codes.js';
 
 /** Flags of `health`. */
@@ -14,12 +15,11 @@ interface Report {
 }
 
 /**
- * `resilient-stream health <url>`: reads a `serveHealth` endpoint (`/health` is appended when
- * the URL has no path) and exits 0 when healthy, 1 when unhealthy, 3 when there is no usable
+ * `resilient-stream health <url>`: reads a `serveHealth` endpoint (`url` as {@link healthUrl} gives it) and exits 0 when healthy, 1 when unhealthy, 3 when there is no usable
  * answer (refused, timed out, not a health report). Made for container and uptime probes.
  */
 export async function health(url: string, flags: HealthFlags, out: { write(text: string): unknown } = process.stdout): Promise<number> {
-  const target = healthUrl(url);
+  const target = url;
   let status: number;
   let report: unknown;
   try {
@@ -40,8 +40,20 @@ export async function health(url: string, flags: HealthFlags, out: { write(text:
   return healthy ? EXIT.OK : EXIT.UNHEALTHY;
 }
 
-function healthUrl(url: string): string {
-  const parsed = new URL(url);
+/**
+ * The endpoint to fetch: an absolute http: or https: URL, with `/health` added when it has no
+ * path. Throws commander's InvalidArgumentError (exit code 2, bad usage) for anything else.
+ */
+export function healthUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`Expected an http: or https: URL, got ${JSON.stringify(url)}.`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InvalidArgumentError(`Expected an http: or https: URL, got a ${parsed.protocol} URL.`);
+  }
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/health';
   return parsed.href;
 }

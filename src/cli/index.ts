@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FEED_DIALECTS } from '../testing/dialect.js';
 import { collectJson, parseDuration, parseInteger, parsePositive } from './duration.js';
 import { EXIT } from './exit-codes.js';
-import { health } from './health.js';
+import { health, healthUrl } from './health.js';
 import { record } from './record.js';
 import { serve } from './serve.js';
 import { tail } from './tail.js';
@@ -68,7 +68,7 @@ function program(): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags) => exit(await serve(flags)));
 
-  root.command('health').argument('<url>', 'URL of a serveHealth endpoint (/health is added when there is no path)')
+  root.command('health').argument('<url>', 'URL of a serveHealth endpoint (/health is added when there is no path)', healthUrl)
     .description('Probe a /health endpoint: exit 0 when healthy, 1 when not, 3 when unreachable.')
     .option('--timeout <duration>', 'how long to wait for the answer', parseDuration, 5_000)
     .option('--json', 'print the whole report as JSON')

@@ -183,6 +183,12 @@ describe('resilient-stream (the CLI, as a child process against the fault server
     const tooLong = start('tail', 'ws://127.0.0.1:1', '--duration', '600h');
     expect(await tooLong.exited).toBe(2);
     expect(tooLong.stderr).toContain('Expected a duration up to 596h (2147483647 ms), got "600h".');
+    const notUrl = start('health', 'not-a-url');
+    expect(await notUrl.exited).toBe(2);
+    expect(notUrl.stderr).toContain('Expected an http: or https: URL, got "not-a-url".');
+    const ftp = start('health', 'ftp://127.0.0.1/');
+    expect(await ftp.exited).toBe(2);
+    expect(ftp.stderr).toContain('Expected an http: or https: URL, got a ftp: URL.');
     const missing = start('serve', '--replay', join(dir, 'missing.ndjson'), '--port', '0');
     expect(await missing.exited).toBe(2);
   });
