@@ -1,6 +1,7 @@
 import { backoffDelay, type BackoffPolicy } from '../backoff.js';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../options.js';
+import { check, checkFunction, checkOptions } from './check-options.js';
 import { PIPE_TO_DEFAULTS, PipeWriteError, type PipeResult, type PipeSource, type PipeToOptions } from './pipe-options.js';
 import type { ResilientStream } from '../resilient-stream.js';
 import type { StreamPool } from '../stream-pool.js';
@@ -215,23 +216,13 @@ const KNOWN_RETRY_OPTIONS: readonly string[] = ['initialDelayMs', 'maxDelayMs'];
 
 /** The options object, its keys (a misspelt one would be ignored silently), its functions and its signal. */
 function checkShape<In>(options: PipeToOptions<In>): void {
-  check('options', options, typeof options === 'object' && options !== null, 'an object');
-  knownKeys('', options, KNOWN_OPTIONS);
+  checkOptions('options', options, KNOWN_OPTIONS);
   const { retry, signal, clock } = options;
-  check('retry', retry, retry === undefined || (typeof retry === 'object' && retry !== null), 'an object');
-  if (retry !== undefined) knownKeys('retry.', retry, KNOWN_RETRY_OPTIONS);
-  for (const field of ['filter', 'onError', 'random'] as const) {
-    check(field, options[field], options[field] === undefined || typeof options[field] === 'function', 'a function');
-  }
+  if (retry !== undefined) checkOptions('retry', retry, KNOWN_RETRY_OPTIONS, 'retry.');
+  for (const field of ['filter', 'onError', 'random'] as const) checkFunction(field, options[field]);
   check('signal', signal, signal === undefined || signal instanceof AbortSignal, 'an AbortSignal');
   const isClock = clock === undefined || (typeof clock === 'object' && clock !== null && typeof clock.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function');
   check('clock', clock, isClock, 'an object with now(), setTimeout() and clearTimeout()');
-}
-
-function knownKeys(prefix: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new TypeError(`Unknown option \`${prefix}${key}\`; expected one of ${known.map((name) => `\`${prefix}${name}\``).join(', ')}.`);
-  }
 }
 
 /** `random`, or Math.random; a draw that throws or falls outside [0, 1) is replaced by one from Math.random (NaN would retry every 1 ms). */
@@ -251,12 +242,6 @@ function checkedRandom(random: (() => number) | undefined): () => number {
 function nonNegative(field: string, value: number): number {
   check(field, value, typeof value === 'number' && !Number.isNaN(value) && value >= 0, 'a number >= 0');
   return value;
-}
-
-function check(field: string, value: unknown, ok: boolean, expected: string): void {
-  if (ok) return;
-  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
-  throw new TypeError(`Expected \`${field}\` to be ${expected}, got ${shown}.`);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { healthReport, type HealthJudgement, type HealthSource } from './health-report.js';
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from './prometheus.js';
 import { describe } from '../errors.js';
+import { check, checkOptions } from './check-options.js';
 
 /** Options of {@link serveHealth}. */
 export interface ServeHealthOptions extends HealthJudgement {
@@ -40,6 +41,7 @@ const ROUTES = new Set(['/health', '/metrics']);
  */
 export async function serveHealth(streams: HealthSource | Readonly<Record<string, HealthSource>>, options: ServeHealthOptions = {}): Promise<HealthServer> {
   const sources = normaliseStreams(streams);
+  checkOptions('options', options, ['port', 'host', 'staleAfterSeconds']);
   const { port = 0, host = '127.0.0.1', staleAfterSeconds } = options;
   check('port', port, Number.isInteger(port) && port >= 0 && port <= 65_535, 'an integer from 0 to 65535');
   check('host', host, typeof host === 'string' && host.length > 0, 'a non-empty string');
@@ -119,10 +121,4 @@ function normaliseStreams(streams: HealthSource | Readonly<Record<string, Health
 
 function isSource(value: unknown): value is HealthSource {
   return typeof value === 'object' && value !== null && typeof (value as { health?: unknown }).health === 'function';
-}
-
-function check(field: string, value: unknown, ok: boolean, expected: string): void {
-  if (ok) return;
-  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
-  throw new TypeError(`Expected \`${field}\` to be ${expected}, got ${shown}.`);
 }

@@ -229,6 +229,17 @@ describe('serveHealth', () => {
     await expect(serveHealth(fake, { staleAfterSeconds: 0 })).rejects.toThrow('Expected `staleAfterSeconds` to be a finite number > 0, got 0.');
     await expect(serveHealth(fake, { port: 70_000 })).rejects.toThrow('Expected `port` to be an integer from 0 to 65535, got 70000.');
   });
+
+  it('refuses a misspelt option (it would be ignored: the probe would never go stale), a null options object and wrong types', async () => {
+    const fake = { health: () => ({}) as StreamHealth };
+    const refuse = (options: unknown): Promise<HealthServer> => serveHealth(fake, options as never);
+    await expect(refuse({ staleAfterSecond: 30 })).rejects.toThrow(new TypeError('Unknown option `staleAfterSecond`; did you mean `staleAfterSeconds`? Expected one of `port`, `host`, `staleAfterSeconds`.'));
+    await expect(refuse({ tls: true })).rejects.toThrow(new TypeError('Unknown option `tls`. Expected one of `port`, `host`, `staleAfterSeconds`.'));
+    await expect(refuse(null)).rejects.toThrow(new TypeError('Expected `options` to be an object, got null.'));
+    await expect(refuse({ port: '80' })).rejects.toThrow(new TypeError('Expected `port` to be an integer from 0 to 65535, got "80".'));
+    await expect(refuse({ host: 5 })).rejects.toThrow(new TypeError('Expected `host` to be a non-empty string, got 5.'));
+    await expect(refuse({ staleAfterSeconds: '30' })).rejects.toThrow(new TypeError('Expected `staleAfterSeconds` to be a finite number > 0, got "30".'));
+  });
 });
 
 describe('toPrometheus (pure)', () => {

@@ -259,8 +259,9 @@ describe('pipeTo refuses options it cannot honour', () => {
   const refuse = (options: unknown): void => void pipeTo(new FakeSource(), new RecordingSink(), options as never);
 
   it('a misspelt key, a null or non-object, a retry that is not an object, a signal or clock that is not one, a non-function callback', () => {
-    expect(() => refuse({ batchsize: 5 })).toThrow(/^Unknown option `batchsize`; expected one of `batchSize`, /);
-    expect(() => refuse({ retry: { maxDelay: 5 } })).toThrow(/^Unknown option `retry.maxDelay`; expected one of `retry.initialDelayMs`, `retry.maxDelayMs`\.$/);
+    expect(() => refuse({ batchsize: 5 })).toThrow(/^Unknown option `batchsize`; did you mean `batchSize`\? Expected one of `batchSize`, `flushIntervalMs`, /);
+    expect(() => refuse({ retry: { maxDelay: 5 } })).toThrow(/^Unknown option `retry.maxDelay`; did you mean `retry.maxDelayMs`\? Expected one of `retry.initialDelayMs`, `retry.maxDelayMs`\.$/);
+    expect(() => refuse({ sink: 'x' })).toThrow(/^Unknown option `sink`\. Expected one of `batchSize`, /);
     expect(() => refuse(null)).toThrow('Expected `options` to be an object, got null.');
     expect(() => refuse({ retry: 5 })).toThrow('Expected `retry` to be an object, got 5.');
     expect(() => refuse({ signal: {} })).toThrow('Expected `signal` to be an AbortSignal, got an object.');
@@ -320,6 +321,18 @@ describe('the NDJSON file sink', () => {
     expect(readFileSync(`${file}.2`, 'utf8')).toBe('{"n":3}\n{"n":30}\n');
     expect(sink.rotations).toBe(4);
     await expect(sink.write([{ n: 6 }])).rejects.toThrow('closed');
+  });
+
+  it('refuses a misspelt option (it would be ignored: no rotation), a null options object and wrong types, naming them', () => {
+    const file = join(tempDir(), 'o.ndjson');
+    const refuse = (options: unknown): unknown => ndjsonFileSink(file, options as never);
+    expect(() => refuse({ maxbytes: 5 })).toThrow(new TypeError('Unknown option `maxbytes`; did you mean `maxBytes`? Expected one of `maxBytes`, `maxFiles`, `encode`, `fsync`.'));
+    expect(() => refuse({ rotate: true })).toThrow(new TypeError('Unknown option `rotate`. Expected one of `maxBytes`, `maxFiles`, `encode`, `fsync`.'));
+    expect(() => refuse(null)).toThrow(new TypeError('Expected `options` to be an object, got null.'));
+    expect(() => refuse({ encode: 5 })).toThrow(new TypeError('Expected `encode` to be a function, got 5.'));
+    expect(() => refuse({ fsync: 'yes' })).toThrow(new TypeError('Expected `fsync` to be a boolean, got "yes".'));
+    expect(() => refuse({ maxBytes: 1.5 })).toThrow(new TypeError('Expected `maxBytes` to be false or an integer > 0, got 1.5.'));
+    expect(() => ndjsonFileSink(5 as never)).toThrow(new TypeError('Expected `path` to be a non-empty string, got 5.'));
   });
 
   it('appends to an existing file and counts its size toward maxBytes', async () => {

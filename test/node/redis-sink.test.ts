@@ -15,6 +15,24 @@ let client: ReturnType<typeof createClient>;
 let keyCounter = 0;
 const freshKey = (): string => `test:${process.pid}:${++keyCounter}`;
 
+describe('redisStreamsSink options', () => {
+  const refuse = (options: unknown): unknown => redisStreamsSink(options as never);
+  const known = 'Expected one of `key`, `url`, `client`, `maxLen`, `sequence`, `idOf`, `field`, `encode`.';
+
+  it('refuses a misspelt option (it would be ignored: a seqeunce typo writes * ids, so retries duplicate), a null options object and wrong types', () => {
+    expect(() => refuse({ key: 'k', seqeunce: () => 1 })).toThrow(new TypeError(`Unknown option \`seqeunce\`; did you mean \`sequence\`? ${known}`));
+    expect(() => refuse({ key: 'k', maxlen: 5 })).toThrow(new TypeError(`Unknown option \`maxlen\`; did you mean \`maxLen\`? ${known}`));
+    expect(() => refuse({ key: 'k', password: 'x' })).toThrow(new TypeError(`Unknown option \`password\`. ${known}`));
+    expect(() => refuse(null)).toThrow(new TypeError('Expected `options` to be an object, got null.'));
+    expect(() => refuse(undefined)).toThrow(new TypeError('Expected `options` to be an object, got undefined.'));
+    for (const field of ['sequence', 'idOf', 'encode']) expect(() => refuse({ key: 'k', [field]: 5 })).toThrow(new TypeError(`Expected \`${field}\` to be a function, got 5.`));
+    expect(() => refuse({ key: 'k', url: 5 })).toThrow(new TypeError('Expected `url` to be a non-empty string, got 5.'));
+    expect(() => refuse({ key: 'k', field: '' })).toThrow(new TypeError('Expected `field` to be a non-empty string, got "".'));
+    expect(() => refuse({ key: 'k', client: {} })).toThrow(new TypeError('Expected `client` to be a connected node-redis client (with multi()), got an object.'));
+    expect(() => refuse({ key: 5 })).toThrow(new TypeError('Expected `key` to be a non-empty string or a function, got 5.'));
+  });
+});
+
 describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)', () => {
   beforeAll(async () => {
     redis = await startRedis();

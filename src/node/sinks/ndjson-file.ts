@@ -1,4 +1,5 @@
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { check, checkFunction, checkOptions } from '../check-options.js';
 import type { Sink } from './sink.js';
 
 /** Options of {@link ndjsonFileSink}. */
@@ -32,8 +33,11 @@ export interface NdjsonFileSink<In> extends Sink<In> {
  * @throws TypeError for a bad option, naming it.
  */
 export function ndjsonFileSink<In = unknown>(path: string, options: NdjsonFileSinkOptions<In> = {}): NdjsonFileSink<In> {
-  const { maxBytes = false, maxFiles = 5, encode = JSON.stringify, fsync = false } = options;
   check('path', path, typeof path === 'string' && path.length > 0, 'a non-empty string');
+  checkOptions('options', options, ['maxBytes', 'maxFiles', 'encode', 'fsync']);
+  const { maxBytes = false, maxFiles = 5, encode = JSON.stringify, fsync = false } = options;
+  checkFunction('encode', encode);
+  check('fsync', fsync, typeof fsync === 'boolean', 'a boolean');
   check('maxBytes', maxBytes, maxBytes === false || (Number.isInteger(maxBytes) && maxBytes > 0), 'false or an integer > 0');
   check('maxFiles', maxFiles, Number.isInteger(maxFiles) && maxFiles >= 1, 'an integer >= 1');
   let handle: FileHandle | undefined;
@@ -104,8 +108,4 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function check(field: string, value: unknown, ok: boolean, expected: string): void {
-  if (!ok) throw new TypeError(`Expected \`${field}\` to be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`);
 }

@@ -1,3 +1,4 @@
+import { check, checkFunction, checkOptions } from '../check-options.js';
 import type { Sink } from './sink.js';
 
 /** A queued transaction, as node-redis's `client.multi()` gives it. */
@@ -57,6 +58,7 @@ export interface RedisStreamsSink<In> extends Sink<In> {
 /** What Redis answers to XADD with an id not above the stream's last id. */
 const DUPLICATE_ID = /equal or smaller than the target stream top item/i;
 const ENTRY_ID = /^\d+-\d+$/;
+const KNOWN_OPTIONS: readonly string[] = ['key', 'url', 'client', 'maxLen', 'sequence', 'idOf', 'field', 'encode'];
 
 /**
  * A sink that appends each message to a Redis stream with `XADD`, one `MULTI` transaction per
@@ -72,12 +74,17 @@ const ENTRY_ID = /^\d+-\d+$/;
  * @throws TypeError for a bad option, naming it.
  */
 export function redisStreamsSink<In = unknown>(options: RedisStreamsSinkOptions<In>): RedisStreamsSink<In> {
-  const { key, url = 'redis://127.0.0.1:6379', maxLen = 1_000_000, sequence, idOf, field = 'data', encode = JSON.stringify } = options;
+  checkOptions('options', options, KNOWN_OPTIONS);
+  const { key, url = 'redis://127.0.0.1:6379', client: given, maxLen = 1_000_000, sequence, idOf, field = 'data', encode = JSON.stringify } = options;
   check('key', key, typeof key === 'function' || (typeof key === 'string' && key.length > 0), 'a non-empty string or a function');
+  check('url', url, typeof url === 'string' && url.length > 0, 'a non-empty string');
+  const isClient = given === undefined || (typeof given === 'object' && given !== null && typeof given.multi === 'function');
+  check('client', given, isClient, 'a connected node-redis client (with multi())');
   check('maxLen', maxLen, maxLen === false || (Number.isInteger(maxLen) && maxLen > 0), 'false or an integer > 0');
+  for (const [name, value] of [['sequence', sequence], ['idOf', idOf], ['encode', encode]] as const) checkFunction(name, value);
   check('sequence', sequence, sequence === undefined || idOf === undefined, 'undefined when `idOf` is given (use one)');
+  check('field', field, typeof field === 'string' && field.length > 0, 'a non-empty string');
   const stats = { written: 0, duplicates: 0, skipped: 0 };
-  const given = options.client;
   let owned: Promise<OwnedClient> | undefined;
   let closed = false;
 
@@ -190,8 +197,4 @@ async function connect(url: string): Promise<OwnedClient> {
       if (client.isOpen) await client.close();
     },
   };
-}
-
-function check(field: string, value: unknown, ok: boolean, expected: string): void {
-  if (!ok) throw new TypeError(`Expected \`${field}\` to be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}.`);
 }
