@@ -40,7 +40,7 @@ function knownKeys(value: object, known: readonly string[], prefix: string): voi
 }
 
 /** How a value is shown in a message: strings quoted, no function source, never throwing. */
-function show(value: unknown): string {
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object' && value !== null) return 'an object';

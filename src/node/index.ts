@@ -20,9 +20,10 @@ export { toPrometheus, escapeLabelValue, PROMETHEUS_CONTENT_TYPE } from './prome
 export { healthReport, reportStream } from './health-report.js';
 export type { HealthJudgement, HealthReport, HealthSource, StreamReport, TopicReport } from './health-report.js';
 export { pipeTo } from './pipe-to.js';
-export { PipeWriteError, PIPE_TO_DEFAULTS } from './pipe-options.js';
+export { PipeRejectError, PipeWriteError, PIPE_TO_DEFAULTS } from './pipe-options.js';
 export type { PipeResult, PipeRetryOptions, PipeSource, PipeToOptions } from './pipe-options.js';
-export type { Sink } from './sinks/sink.js';
+export { UnwritableMessagesError } from './sinks/sink.js';
+export type { Sink, UnwritableMessage } from './sinks/sink.js';
 export { ndjsonFileSink } from './sinks/ndjson-file.js';
 export type { NdjsonFileSink, NdjsonFileSinkOptions } from './sinks/ndjson-file.js';
 export { redisStreamsSink } from './sinks/redis-streams.js';

@@ -37,8 +37,12 @@ export interface PipeToOptions<In> {
   readonly filter?: (message: In) => boolean;
   /** Delays between retries of a failed write. @default {initialDelayMs: 100, maxDelayMs: 5_000} */
   readonly retry?: PipeRetryOptions;
-  /** Told about every failed write before it is retried; a throw here is ignored. @default none */
-  readonly onError?: (error: PipeWriteError) => void;
+  /**
+   * Told about every failed write before it is retried (`PipeWriteError`, code `RS_SINK_WRITE`)
+   * and about every message the sink can never write, which is left out (`PipeRejectError`, code
+   * `RS_SINK_REJECTED`); a throw here is ignored. @default none
+   */
+  readonly onError?: (error: PipeWriteError | PipeRejectError<In>) => void;
   /** Aborting it stops piping: what is held is written, then the promise resolves. @default none */
   readonly signal?: AbortSignal;
   /** Once draining, stop retrying a failing sink (or waiting for a write that never settles) after this long and count the rest as `unwritten`, in ms. @default Infinity */
@@ -49,12 +53,18 @@ export interface PipeToOptions<In> {
   readonly random?: () => number;
 }
 
-/** What `pipeTo` resolves with. */
+/** What `pipeTo` resolves with: `received` = `written` + `rejected` + `unwritten`. */
 export interface PipeResult {
   /** Messages taken from the stream (after `filter`). */
   readonly received: number;
   /** Messages the sink confirmed. */
   readonly written: number;
+  /**
+   * Messages the sink can never write (it threw `UnwritableMessagesError` naming them: they cannot
+   * be encoded or give no valid id): left out of their batch, each given to `onError` as a
+   * `PipeRejectError`, never retried.
+   */
+  readonly rejected: number;
   /** Failed writes that were retried (each one was reported to `onError`). */
   readonly retried: number;
   /** Messages given up when `drainTimeoutMs` ran out; 0 otherwise. */
@@ -82,6 +92,23 @@ export class PipeWriteError extends Error {
     this.attempt = attempt;
     this.batchSize = batchSize;
     this.retryInMs = retryInMs;
+  }
+}
+
+/**
+ * A message the sink can never write (it named it in an `UnwritableMessagesError`), given to
+ * `onError`: it is left out of its batch and never retried, and the rest of the batch is written.
+ */
+export class PipeRejectError<In = unknown> extends Error {
+  override readonly name = 'PipeRejectError';
+  /** Stable code for logs and alerts. */
+  readonly code = 'RS_SINK_REJECTED';
+  /** The message, as the stream gave it (for a dead-letter store). */
+  readonly rejectedMessage: In;
+
+  constructor(rejectedMessage: In, cause: unknown) {
+    super(`The sink cannot write a message, so it is left out (never retried): ${describe(cause).replace(/\.$/, '')}.`, { cause });
+    this.rejectedMessage = rejectedMessage;
   }
 }
 

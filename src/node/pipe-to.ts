@@ -2,7 +2,7 @@ import { backoffDelay, type BackoffPolicy } from '../backoff.js';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../options.js';
 import { check, checkFunction, checkOptions } from './check-options.js';
-import { PIPE_TO_DEFAULTS, PipeWriteError, type PipeResult, type PipeSource, type PipeToOptions } from './pipe-options.js';
+import { PIPE_TO_DEFAULTS, PipeRejectError, PipeWriteError, type PipeResult, type PipeSource, type PipeToOptions } from './pipe-options.js';
 import type { ResilientStream } from '../resilient-stream.js';
 import type { StreamPool } from '../stream-pool.js';
 import { ndjsonFileSink } from './sinks/ndjson-file.js';
@@ -46,7 +46,7 @@ class Pipe<In> {
   readonly #policy: BackoffPolicy;
   readonly #clock: Clock;
   #buffer: In[] = [];
-  #counts = { received: 0, written: 0, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 0 };
+  #counts = { received: 0, written: 0, rejected: 0, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 0 };
   #isPaused = false;
   #isWriting = false;
   #isFlushDue = false;
@@ -123,13 +123,14 @@ class Pipe<In> {
     while (this.#buffer.length >= this.#batchSize || (this.#buffer.length > 0 && (this.#isFlushDue || this.#isEnding))) {
       const count = Math.min(this.#buffer.length, this.#batchSize);
       if (count < this.#batchSize) this.#isFlushDue = false;
-      if (!(await this.#writeWithRetry(count))) {
+      const written = await this.#writeWithRetry(count);
+      if (written === undefined) {
         this.#counts.unwritten = this.#buffer.length;
         this.#buffer = [];
         break;
       }
-      this.#buffer.splice(0, count);
-      this.#counts.written += count;
+      this.#buffer.splice(0, written);
+      this.#counts.written += written;
       this.#maybeResume();
     }
     this.#isWriting = false;
@@ -138,28 +139,49 @@ class Pipe<In> {
   }
 
   /**
-   * Writes the first `count` held messages; true once written, false when the drain deadline ran
-   * out first. Each attempt gets its own copy: a sink that empties or changes the array it was
-   * given can neither change what is retried nor what is taken off the buffer.
+   * Writes the first `count` held messages; resolves with how many were written (messages the sink
+   * can never write are taken out of the buffer first), or undefined when the drain deadline ran
+   * out. Each attempt gets its own copy: a sink that empties or changes the array it was given can
+   * neither change what is retried nor what is taken off the buffer.
    */
-  async #writeWithRetry(count: number): Promise<boolean> {
+  async #writeWithRetry(count: number): Promise<number | undefined> {
     const random = checkedRandom(this.#options.random);
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 0;
+    while (count > 0) {
       try {
         const written = Promise.resolve(this.#sink.write(this.#buffer.slice(0, count)));
-        return (await Promise.race([written, this.#drainExpired])) !== EXPIRED;
+        return (await Promise.race([written, this.#drainExpired])) === EXPIRED ? undefined : count;
       } catch (cause) {
+        const unwritable = unwritableOf(cause, count);
+        if (unwritable !== undefined) {
+          // Not a failure of the store: write the rest now, with no delay and no retry counted.
+          count = this.#reject(count, unwritable);
+          continue;
+        }
+        attempt++;
         const left = this.#drainDeadline === undefined ? Infinity : this.#drainDeadline - this.#clock.now();
-        if (left <= 0) return false;
+        if (left <= 0) return undefined;
         const delayMs = Math.min(left, backoffDelay(attempt, this.#policy, random));
         this.#counts.retried++;
         this.#report(new PipeWriteError(cause, attempt, count, delayMs));
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delayMs));
       }
     }
+    return 0; // every message of the batch was unwritable
   }
 
-  #report(error: PipeWriteError): void {
+  /** Takes the messages the sink can never write out of the first `count` held, reports each; the count left. */
+  #reject(count: number, unwritable: ReadonlyMap<number, unknown>): number {
+    const head = this.#buffer.slice(0, count);
+    this.#buffer = head.filter((_, index) => !unwritable.has(index)).concat(this.#buffer.slice(count));
+    this.#counts.rejected += unwritable.size;
+    head.forEach((message, index) => {
+      if (unwritable.has(index)) this.#report(new PipeRejectError(message, unwritable.get(index)));
+    });
+    return count - unwritable.size;
+  }
+
+  #report(error: PipeWriteError | PipeRejectError<In>): void {
     try {
       this.#options.onError?.(error);
     } catch {
@@ -198,6 +220,30 @@ class Pipe<In> {
     this.#drainTimer = undefined;
     this.#finish({ ...this.#counts });
   }
+}
+
+/**
+ * The positions (below `count`) and causes a sink's `UnwritableMessagesError` names, or undefined
+ * for any other error, or one that names none of the batch: that one is retried with backoff like
+ * an I/O failure, never rewritten in a busy loop. Read by `code`, not `instanceof`, so the error
+ * of a sink that loaded the package's other build (CommonJS or ESM) or builds its own is known too.
+ */
+function unwritableOf(error: unknown, count: number): Map<number, unknown> | undefined {
+  const found = new Map<number, unknown>();
+  try {
+    if (typeof error !== 'object' || error === null || !('code' in error) || error.code !== 'RS_SINK_UNWRITABLE' || !('unwritable' in error)) return undefined;
+    const list: unknown = error.unwritable;
+    const items: readonly unknown[] = Array.isArray(list) ? list : [];
+    for (const item of items) {
+      if (typeof item !== 'object' || item === null || !('index' in item)) continue;
+      const index: unknown = item.index;
+      if (typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < count && !found.has(index)) found.set(index, 'cause' in item ? item.cause : undefined);
+    }
+  } catch {
+    // A hostile getter or Proxy: an ordinary failure.
+    return undefined;
+  }
+  return found.size > 0 ? found : undefined;
 }
 
 function positiveInteger(field: string, value: number): number {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { ndjsonFileSink, pipeTo, PipeWriteError, type Sink } from '../../src/node/index.js';
+import { ndjsonFileSink, pipeTo, PipeRejectError, PipeWriteError, UnwritableMessagesError, type Sink } from '../../src/node/index.js';
 import { sleep } from '../helpers/events.js';
 
 /** A stand-in stream: emits what the test says, records pause() and resume(). */
@@ -71,7 +71,7 @@ describe('pipeTo with a stand-in stream', () => {
     expect(sink.batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
     source.close();
     // All 7 arrived in one tick, before the first write could start.
-    expect(await done).toEqual({ received: 7, written: 7, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 7 });
+    expect(await done).toEqual({ received: 7, written: 7, rejected: 0, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 7 });
   });
 
   it('retries a failing sink with backoff, reports each failure to onError, and never rejects', async () => {
@@ -83,7 +83,7 @@ describe('pipeTo with a stand-in stream', () => {
     const sink = new RecordingSink();
     sink.failNext = 3;
     const errors: PipeWriteError[] = [];
-    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 5, retry: { initialDelayMs: 5, maxDelayMs: 20 }, onError: (error) => errors.push(error) });
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 5, retry: { initialDelayMs: 5, maxDelayMs: 20 }, onError: (error) => void (error instanceof PipeWriteError && errors.push(error)) });
     source.push(1, 2, 3);
     source.close();
     const result = await done;
@@ -286,7 +286,7 @@ describe('pipeTo refuses options it cannot honour', () => {
       const sink = new RecordingSink();
       sink.failNext = 2;
       const errors: PipeWriteError[] = [];
-      const done = pipeTo(source, sink, { flushIntervalMs: 1, retry: { initialDelayMs: 5, maxDelayMs: 10 }, random, onError: (error) => errors.push(error) });
+      const done = pipeTo(source, sink, { flushIntervalMs: 1, retry: { initialDelayMs: 5, maxDelayMs: 10 }, random, onError: (error) => void (error instanceof PipeWriteError && errors.push(error)) });
       source.push(1);
       source.close();
       expect(await done).toMatchObject({ written: 1, retried: 2 });
@@ -295,6 +295,105 @@ describe('pipeTo refuses options it cannot honour', () => {
     }
     await sleep(10);
     expect(unhandled).toEqual([]);
+  });
+});
+
+/** A sink that can never write the numbers in `poison`: it says so before writing anything of the batch. */
+class PickySink extends RecordingSink {
+  constructor(readonly poison: ReadonlySet<number>) {
+    super();
+  }
+  override async write(batch: readonly number[]): Promise<void> {
+    const unwritable = batch.flatMap((n, index) => (this.poison.has(n) ? [{ index, cause: new Error(`cannot encode ${n}`) }] : []));
+    if (unwritable.length > 0) {
+      this.attempts++;
+      throw new UnwritableMessagesError(unwritable);
+    }
+    return super.write(batch);
+  }
+}
+
+describe('pipeTo and messages a sink can never write', () => {
+  it('leaves them out, reports each once with the message and never retries them; the rest of the batch and every batch behind it are written in order', async () => {
+    const source = new FakeSource();
+    const sink = new PickySink(new Set([2, 4, 5, 6])); // the second batch is left out whole
+    sink.failNext = 1; // an I/O failure too: that one is retried
+    const errors: Array<PipeWriteError | PipeRejectError<number>> = [];
+    const done = pipeTo(source, sink, { batchSize: 3, flushIntervalMs: 1, retry: { initialDelayMs: 1 }, onError: (error) => errors.push(error) });
+    source.push(...range(1, 8));
+    source.close();
+    const result = await done;
+    expect(sink.written).toEqual([1, 3, 7, 8]);
+    expect(result).toMatchObject({ received: 8, written: 4, rejected: 4, retried: 1, unwritten: 0 });
+    const rejects = errors.filter((error) => error instanceof PipeRejectError);
+    expect(rejects.map((error) => [error.code, error.rejectedMessage, (error.cause as Error).message])).toEqual([
+      ['RS_SINK_REJECTED', 2, 'cannot encode 2'],
+      ['RS_SINK_REJECTED', 4, 'cannot encode 4'],
+      ['RS_SINK_REJECTED', 5, 'cannot encode 5'],
+      ['RS_SINK_REJECTED', 6, 'cannot encode 6'],
+    ]);
+    expect(rejects[0]!.message).toBe('The sink cannot write a message, so it is left out (never retried): cannot encode 2.');
+    expect(errors.filter((error) => error instanceof PipeWriteError)).toHaveLength(1);
+  });
+
+  it('an unwritable message at the head does not wedge the pipe: the stream is resumed and everything behind it is written (default drainTimeoutMs)', async () => {
+    const file = join(tempDir(), 'poison.ndjson');
+    const source = new FakeSource();
+    const sink = ndjsonFileSink<unknown>(file);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    let reports = 0;
+    const done = pipeTo(source, sink, { batchSize: 2, flushIntervalMs: 1, maxBufferedMessages: 4, retry: { initialDelayMs: 1, maxDelayMs: 5 }, onError: () => reports++ });
+    source.emit('message', { n: 1 });
+    source.emit('message', { big: 10n });
+    source.emit('message', circular);
+    source.emit('message', { n: 4 });
+    expect(source.isPaused).toBe(true);
+    for (let waited = 0; waited < 2_000 && source.isPaused; waited += 10) await sleep(10);
+    // Before, the batch failed for ever: the stream stayed paused and nothing was written.
+    expect(source.isPaused).toBe(false);
+    for (let n = 5; n <= 9; n++) source.emit('message', { n });
+    source.close();
+    expect(await Promise.race([done, sleep(2_000).then(() => 'still pending')])).toMatchObject({ received: 9, written: 7, rejected: 2, retried: 0, unwritten: 0 });
+    await sink.close();
+    expect(readFileSync(file, 'utf8')).toBe([1, 4, 5, 6, 7, 8, 9].map((n) => `{"n":${n}}\n`).join(''));
+    expect(reports).toBe(2);
+  });
+
+  it('the NDJSON sink names every message it cannot encode (a throw, a BigInt, no string, a line feed) and writes nothing of that batch', async () => {
+    const file = join(tempDir(), 'names.ndjson');
+    const sink = ndjsonFileSink<unknown>(file, { encode: (m) => (m === 'throws' ? (() => { throw new Error('encoder broke'); })() : m === 'lf' ? 'a\nb' : JSON.stringify(m)) });
+    const error = await sink.write([1, 'throws', 2n, undefined, 'lf', 3]).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnwritableMessagesError);
+    const unwritable = (error as UnwritableMessagesError).unwritable;
+    expect(unwritable.map(({ index }) => index)).toEqual([1, 2, 3, 4]);
+    expect(unwritable.map(({ cause }) => (cause as Error).message)).toEqual([
+      'encoder broke',
+      'Do not know how to serialize a BigInt',
+      'Expected encode() to give a string, got undefined.',
+      'Expected encode() to give a line without a line feed, got "a\\nb".',
+    ]);
+    expect((error as Error).message).toBe('4 of 6 message(s) of the batch cannot be written, so none of it was: #1 encoder broke; #2 Do not know how to serialize a BigInt; #3 Expected encode() to give a string, got undefined; and 1 more.');
+    await sink.write([1, 3]);
+    await sink.close();
+    expect(readFileSync(file, 'utf8')).toBe('1\n3\n');
+  });
+
+  it('an error that names no message of the batch is an ordinary failure, retried with backoff (never a busy loop)', async () => {
+    const source = new FakeSource();
+    let calls = 0;
+    const written: number[] = [];
+    const sink: Sink<number> = {
+      async write(batch) {
+        if (calls++ < 2) throw Object.assign(new Error('odd'), { code: 'RS_SINK_UNWRITABLE', unwritable: [{ index: 7 }, { index: -1 }, null] });
+        written.push(...batch);
+      },
+    };
+    const done = pipeTo(source, sink, { flushIntervalMs: 1, retry: { initialDelayMs: 1 } });
+    source.push(1, 2);
+    source.close();
+    expect(await done).toMatchObject({ written: 2, rejected: 0, retried: 2 });
+    expect(written).toEqual([1, 2]);
   });
 });
 

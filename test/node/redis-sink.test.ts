@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilientStream } from '../../src/index.js';
-import { pipeTo, redisStreamsSink, type PipeWriteError } from '../../src/node/index.js';
+import { pipeTo, PipeRejectError, redisStreamsSink, UnwritableMessagesError, type PipeWriteError } from '../../src/node/index.js';
 import { jsonOptions, openFeed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
 import { sleep, waitForEvent, waitForState } from '../helpers/events.js';
 import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis.js';
@@ -80,8 +81,37 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
     expect(await ids(key)).toEqual(['1700000000000-0', '1700000000000-1', '1700000000001-0', '1700000000002-0']);
     expect(sink.stats).toEqual({ written: 4, duplicates: 1, skipped: 0 });
     const bad = redisStreamsSink<string>({ client, key, idOf: (m) => m });
-    await expect(bad.write(['12:00'])).rejects.toThrow('Expected idOf() to give an entry id like "1700000000000-0", got "12:00".');
+    await expect(bad.write(['12:00'])).rejects.toThrow(new UnwritableMessagesError([{ index: 0, cause: new TypeError('Expected idOf() to give an entry id like "1700000000000-0", got "12:00".') }], 1));
     expect(() => redisStreamsSink({ client, key: '' })).toThrow('Expected `key` to be a non-empty string or a function, got "".');
+  });
+
+  it('a message with no valid id or value (NaN or string sequence, malformed idOf, a BigInt, a throwing key) is named in one UnwritableMessagesError and nothing of the batch is written', async () => {
+    const key = freshKey();
+    type M = { seq: unknown; big?: bigint; badKey?: boolean };
+    const sink = redisStreamsSink<M>({ client, key: (m) => (m.badKey === true ? (() => { throw new Error('no topic'); })() : key), sequence: (m) => m.seq as number });
+    const batch: M[] = [{ seq: 1 }, { seq: Number.NaN }, { seq: '2' }, { seq: 3, big: 4n }, { seq: 4, badKey: true }, { seq: null }, { seq: undefined }, { seq: 5 }];
+    const error = await sink.write(batch).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnwritableMessagesError);
+    expect((error as UnwritableMessagesError).unwritable.map(({ index, cause }) => [index, (cause as Error).message])).toEqual([
+      [1, 'Expected sequence() to give a safe integer >= 0 or a [first, last] pair, got NaN.'],
+      [2, 'Expected sequence() to give a safe integer >= 0 or a [first, last] pair, got "2".'],
+      [3, 'Do not know how to serialize a BigInt'],
+      [4, 'no topic'],
+      [5, 'Expected sequence() to give a safe integer >= 0 or a [first, last] pair, got null.'],
+    ]);
+    expect(await client.exists(key)).toBe(0);
+    expect(sink.stats).toEqual({ written: 0, duplicates: 0, skipped: 0 });
+    // Through pipeTo, the rest is written in order and the pipe goes on.
+    const source = Object.assign(new EventEmitter(), { state: 'open', pause() {}, resume() {} });
+    const rejected: unknown[] = [];
+    const done = pipeTo<M>(source, sink, { flushIntervalMs: 1, onError: (e) => void (e instanceof PipeRejectError && rejected.push(e.rejectedMessage)) });
+    for (const message of batch) source.emit('message', message);
+    source.state = 'closed';
+    source.emit('state', { to: 'closed' });
+    expect(await done).toMatchObject({ received: 8, written: 3, rejected: 5, retried: 0 });
+    expect(rejected).toEqual(batch.slice(1, 6));
+    expect(await ids(key)).toEqual(['1-0', '5-0']);
+    expect(sink.stats).toEqual({ written: 2, duplicates: 0, skipped: 1 });
   });
 
   it('without a sequence it adds entries with * ids, and a sink with a given client leaves that client open', async () => {
@@ -106,7 +136,7 @@ describe.skipIf(!redisAvailable())('the Redis Streams sink (real redis-server)',
     stream.on('error', () => {});
     const sink = redisStreamsSink<FeedMessage>({ url: redis.url, key, sequence: (m) => m.seq });
     const failures: PipeWriteError[] = [];
-    const piped = pipeTo(stream, sink, { batchSize: 10, flushIntervalMs: 5, retry: { initialDelayMs: 10, maxDelayMs: 40 }, filter: (m) => m.seq !== undefined, onError: (error) => failures.push(error) });
+    const piped = pipeTo(stream, sink, { batchSize: 10, flushIntervalMs: 5, retry: { initialDelayMs: 10, maxDelayMs: 40 }, filter: (m) => m.seq !== undefined, onError: (error) => void (error.code === 'RS_SINK_WRITE' && failures.push(error)) });
     stream.start();
     await waitForState(stream, 'open');
     await waitForSubscribers(feed);

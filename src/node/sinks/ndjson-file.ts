@@ -1,6 +1,6 @@
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { check, checkFunction, checkOptions } from '../check-options.js';
-import type { Sink } from './sink.js';
+import { check, checkFunction, checkOptions, show } from '../check-options.js';
+import { encodeAll, type Sink } from './sink.js';
 
 /** Options of {@link ndjsonFileSink}. */
 export interface NdjsonFileSinkOptions<In> {
@@ -8,7 +8,7 @@ export interface NdjsonFileSinkOptions<In> {
   readonly maxBytes?: number | false;
   /** Rotated files kept: `name.1` (newest) to `name.<maxFiles>`; older ones are deleted. @default 5 */
   readonly maxFiles?: number;
-  /** One message to one line (must not contain a line feed). @default JSON.stringify */
+  /** One message to one line; a message it throws for, or gives no string or a line feed for, is unwritable (see `UnwritableMessagesError`). @default JSON.stringify */
   readonly encode?: (message: In) => string;
   /** `fsync` after every batch, so a written batch survives a power cut (slower). @default false */
   readonly fsync?: boolean;
@@ -30,6 +30,9 @@ export interface NdjsonFileSink<In> extends Sink<In> {
  * is never split across files; a batch larger than `maxBytes` gets a file of its own.
  *
  * At-least-once: a batch whose append failed half-way is appended again in full when retried.
+ * Every message is encoded before anything is appended: one that cannot be (a BigInt, a circular
+ * object, a throwing `encode`) fails the batch with {@link UnwritableMessagesError} naming it, and
+ * `pipeTo` writes the rest without it.
  * @throws TypeError for a bad option, naming it.
  */
 export function ndjsonFileSink<In = unknown>(path: string, options: NdjsonFileSinkOptions<In> = {}): NdjsonFileSink<In> {
@@ -72,7 +75,7 @@ export function ndjsonFileSink<In = unknown>(path: string, options: NdjsonFileSi
     async write(batch) {
       if (closing !== undefined) throw new Error(`Expected an open NDJSON sink for ${path}, got one that was closed.`);
       if (batch.length === 0) return;
-      const text = `${batch.map((message) => encode(message)).join('\n')}\n`;
+      const text = `${encodeAll(batch, (message) => line(encode(message))).join('\n')}\n`;
       const bytes = Buffer.byteLength(text);
       let file = await ensureOpen();
       if (maxBytes !== false && size > 0 && size + bytes > maxBytes) {
@@ -99,6 +102,13 @@ export function ndjsonFileSink<In = unknown>(path: string, options: NdjsonFileSi
       return closing;
     },
   };
+}
+
+/** An encoded message that is one NDJSON line: a string (`JSON.stringify` gives undefined for undefined and functions) without a line feed. */
+function line(encoded: unknown): string {
+  if (typeof encoded !== 'string') throw new TypeError(`Expected encode() to give a string, got ${show(encoded)}.`);
+  if (encoded.includes('\n')) throw new TypeError(`Expected encode() to give a line without a line feed, got ${show(encoded)}.`);
+  return encoded;
 }
 
 async function exists(file: string): Promise<boolean> {

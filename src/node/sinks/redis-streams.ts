@@ -1,5 +1,6 @@
-import { check, checkFunction, checkOptions } from '../check-options.js';
-import type { Sink } from './sink.js';
+import { toRange } from '../../sequence.js';
+import { check, checkFunction, checkOptions, show } from '../check-options.js';
+import { encodeAll, type Sink } from './sink.js';
 
 /** A queued transaction, as node-redis's `client.multi()` gives it. */
 export interface RedisStreamsMulti {
@@ -68,6 +69,11 @@ const KNOWN_OPTIONS: readonly string[] = ['key', 'url', 'client', 'maxLen', 'seq
  * reconnect resync or a rotation overlap never adds an entry twice. Without them, ids are `*`
  * and a retried batch may repeat entries (at-least-once).
  *
+ * Every message is encoded before the transaction is sent: one whose id or value cannot be made
+ * (`sequence` gives NaN or a string, `idOf` a malformed id, `encode` throws on a BigInt, `key`
+ * throws) fails the batch with `UnwritableMessagesError` naming it, and `pipeTo` writes the rest
+ * without it.
+ *
  * The `redis` package (node-redis) is an optional peer dependency, loaded only when the sink
  * creates its own client. With Redis Cluster, keys of one batch must share a hash tag
  * (`{feed}:btcusdt`), since a transaction cannot span slots.
@@ -90,17 +96,28 @@ export function redisStreamsSink<In = unknown>(options: RedisStreamsSinkOptions<
 
   const idFor = (message: In): string | undefined => {
     if (idOf !== undefined) {
-      const id = idOf(message);
-      if (id !== undefined && !ENTRY_ID.test(id) ) throw new TypeError(`Expected idOf() to give an entry id like "1700000000000-0", got ${JSON.stringify(id)}.`);
+      const id: unknown = idOf(message);
+      if (id !== undefined && (typeof id !== 'string' || !ENTRY_ID.test(id))) throw new TypeError(`Expected idOf() to give an entry id like "1700000000000-0", got ${show(id)}.`);
       return id;
     }
     if (sequence === undefined) return '*';
-    const value = sequence(message);
-    if (value === undefined) return undefined;
-    const last = typeof value === 'number' ? value : value[1];
-    if (!Number.isSafeInteger(last) || last < 0) throw new TypeError(`Expected sequence() to give a safe integer >= 0, got ${String(last)}.`);
+    const value: unknown = sequence(message);
+    const range = toRange(value);
+    if (range === undefined) return undefined;
+    if (range === 'invalid' || range[1] < 0) throw new TypeError(`Expected sequence() to give a safe integer >= 0 or a [first, last] pair, got ${show(value)}.`);
     // Redis reserves 0-0.
-    return last === 0 ? '0-1' : `${last}-0`;
+    return range[1] === 0 ? '0-1' : `${range[1]}-0`;
+  };
+
+  /** XADD's arguments for a message, or undefined when it has no id (skipped); throws when it cannot be written. */
+  const entryFor = (message: In): string[] | undefined => {
+    const id = idFor(message);
+    if (id === undefined) return undefined;
+    const stream: unknown = typeof key === 'string' ? key : key(message);
+    if (typeof stream !== 'string' || stream === '') throw new TypeError(`Expected key() to give a non-empty string, got ${show(stream)}.`);
+    const value: unknown = encode(message);
+    if (typeof value !== 'string') throw new TypeError(`Expected encode() to give a string, got ${show(value)}.`);
+    return ['XADD', stream, ...(maxLen === false ? [] : ['MAXLEN', '~', String(maxLen)]), id, field, value];
   };
 
   const client = async (): Promise<RedisStreamsClient> => {
@@ -116,22 +133,17 @@ export function redisStreamsSink<In = unknown>(options: RedisStreamsSinkOptions<
     stats,
     async write(batch) {
       if (closed) throw new Error('Expected an open Redis Streams sink, got one that was closed.');
-      const multi = (await client()).multi();
-      let queued = 0;
-      for (const message of batch) {
-        const id = idFor(message);
-        if (id === undefined) {
-          stats.skipped++;
-          continue;
-        }
-        const args = ['XADD', typeof key === 'string' ? key : key(message)];
-        if (maxLen !== false) args.push('MAXLEN', '~', String(maxLen));
-        args.push(id, field, encode(message));
-        multi.addCommand(args);
-        queued++;
+      // Everything is encoded before the transaction is built: a message that cannot be is named
+      // in an UnwritableMessagesError while nothing of the batch is sent.
+      const entries = encodeAll(batch, entryFor);
+      const commands = entries.filter((entry) => entry !== undefined);
+      if (commands.length > 0) {
+        const multi = (await client()).multi();
+        for (const args of commands) multi.addCommand(args);
+        countReplies(await execReplies(multi), stats);
       }
-      if (queued === 0) return;
-      countReplies(await execReplies(multi), stats);
+      // Counted once the batch is through, so a retried batch does not count them again.
+      stats.skipped += entries.length - commands.length;
     },
     async close() {
       if (closed) return;
