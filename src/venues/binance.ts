@@ -1,6 +1,6 @@
 import type { ResilientStreamOptions, ResyncContext, ResyncResult } from '../options.js';
 import { counter, fetchOf, isObject, symbolList, withOverrides } from './preset.js';
-import { BOOK_FEED, type BookFeed, type BookOverrides, type BookSpec, type BookUpdate, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookOverrides, type BookSpec, type PriceLevel, type Venue, type VenueOverrides, type WireUpdate } from './types.js';
 import { VenueError, type VenueName } from './venue-error.js';
 
 /** A trade (`<symbol>@trade`, spot). */
@@ -109,10 +109,11 @@ function book<M extends AnyMessage>(
     symbols,
     snapshots: 'rest',
     depth: undefined,
+    numbered: true,
     topicOf,
     errorOf,
     onSnapshot: undefined,
-    read: (m) => (isEvent(m, 'depthUpdate') ? [depthUpdate(m as DepthUpdateEvent | FuturesDepthUpdateEvent)] : []),
+    read: (m) => (isObject(m) && m.e === 'depthUpdate' ? [depthUpdate(m, flavour.trade === 'aggTrade')] : []),
   };
   // Buffer-then-snapshot: the stream holds events while this runs, then drops those the snapshot
   // covers (u <= lastUpdateId) and replays the rest; a snapshot older than the first held event is fetched again.
@@ -124,9 +125,13 @@ function book<M extends AnyMessage>(
       if (symbol === undefined) continue;
       const response = await fetch(`${restUrl}${flavour.depthPath}?symbol=${symbol}&limit=${limit}`, { signal });
       if (!response.ok) throw await refused(flavour, response, symbol, feed);
-      const snapshot = (await response.json()) as DepthSnapshot;
-      sequences[topic] = snapshot.lastUpdateId;
-      feed.onSnapshot?.({ symbol, kind: 'snapshot', bids: snapshot.bids, asks: snapshot.asks, first: snapshot.lastUpdateId, last: snapshot.lastUpdateId });
+      const body: unknown = await response.json();
+      const snapshot = isObject(body) ? body : {};
+      const id = snapshot.lastUpdateId;
+      // The book checks the levels (and refuses a malformed snapshot whole); the stream needs the id.
+      feed.onSnapshot?.({ symbol, kind: 'snapshot', bids: snapshot.bids, asks: snapshot.asks, first: id, last: id });
+      if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new Error(`Expected an integer lastUpdateId in the ${symbol} snapshot, got ${typeof id}.`);
+      sequences[topic] = id;
     }
     return { sequences };
   };
@@ -153,10 +158,9 @@ async function refused<M>(flavour: Flavour, response: { status: number; json(): 
   return error;
 }
 
-function depthUpdate(event: DepthUpdateEvent | FuturesDepthUpdateEvent): BookUpdate {
-  const previous = 'pu' in event && typeof event.pu === 'number' ? event.pu : undefined;
-  const update: BookUpdate = { symbol: event.s, kind: 'delta', bids: event.b, asks: event.a, first: event.U, last: event.u };
-  return previous === undefined ? update : { ...update, previous };
+/** A diff depth event as sent (prices and quantities are decimal strings like "0.0024"); futures chain by `pu`, which they must then carry (null is refused). */
+function depthUpdate(event: Record<string, unknown>, chained: boolean): WireUpdate {
+  return { symbol: event.s, kind: 'delta', bids: event.b, asks: event.a, first: event.U, last: event.u, previous: chained ? (event.pu ?? null) : undefined };
 }
 
 /** Binance spot: `wss://stream.binance.com:9443/ws`, symbols like `BTCUSDT`; books by REST snapshot + `U`/`u`. */

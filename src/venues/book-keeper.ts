@@ -1,8 +1,9 @@
 import { LocalBook } from './local-book.js';
-import type { BookUpdate, PriceLevel } from './types.js';
+import type { BookUpdate, PriceLevel, WireUpdate } from './types.js';
+import { isBookUpdate, problemOf, type UpdateRules } from './update-check.js';
 
 /** Why a book had to be rebuilt. */
-export type BreakReason = 'gap' | 'checksum' | 'connection';
+export type BreakReason = 'gap' | 'checksum' | 'connection' | 'invalid';
 
 /** What the keeper concluded about one update. */
 export type Verdict = 'applied' | 'skipped' | BreakReason;
@@ -16,28 +17,39 @@ export class SymbolBook {
   updatedAt: number | undefined;
   /** False from a break (or a lost socket) until the next snapshot. */
   consistent = false;
+  /** Why the last update was refused (after an `invalid` verdict). */
+  problem: string | undefined;
   /** True right after a snapshot: the first delta may overlap it (Binance `U <= lastUpdateId + 1`). */
   #fresh = false;
+  readonly #rules: UpdateRules;
 
   constructor(
     readonly symbol: string,
     readonly depth: number | undefined,
     readonly checksum: ((bids: readonly PriceLevel[], asks: readonly PriceLevel[]) => number) | undefined,
-  ) {}
+    numbered = false,
+  ) {
+    this.#rules = { numbered, checksummed: checksum !== undefined };
+  }
 
   /**
-   * Applies one update by the venue's rules: a snapshot replaces the book; a delta must follow the
+   * Applies one update by the venue's rules: a malformed update is refused whole (`invalid`, see
+   * update-check.ts) before anything changes; a snapshot replaces the book; a delta must follow the
    * book (by `previous` when the venue chains ids, else by `first <= sequence + 1`), a repeat is
-   * skipped, and after applying, a venue checksum must match.
+   * skipped, and after applying, a venue checksum must match. A delta to an inconsistent book is skipped unread.
    */
-  apply(update: BookUpdate, now: number): Verdict {
+  apply(update: WireUpdate, now: number): Verdict {
+    if (update.kind === 'delta' && !this.consistent) return 'skipped';
+    if (!isBookUpdate(update, this.#rules)) {
+      this.problem = problemOf(update, this.#rules);
+      return this.#break('invalid');
+    }
     if (update.kind === 'snapshot') {
       this.book.reset(update.bids, update.asks);
       this.sequence = update.last;
       this.#fresh = true;
       return this.#finish(update, now);
     }
-    if (!this.consistent) return 'skipped';
     const { sequence } = this;
     if (sequence !== undefined && update.last !== undefined) {
       // By identity when the venue chains ids, except the first delta after a REST snapshot,

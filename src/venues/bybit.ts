@@ -61,19 +61,21 @@ function make(name: VenueName, category: 'spot' | 'linear'): Venue<BybitMessage,
       const list = symbolList(symbols, SYMBOL, '"BTCUSDT"');
       const chain = new ChainCounter();
       const feed: BookFeed<BybitMessage> = {
-        venue: name, symbols: list, snapshots: 'websocket', depth: undefined, topicOf, errorOf, onSnapshot: undefined,
+        venue: name, symbols: list, snapshots: 'websocket', depth: undefined, numbered: true, topicOf, errorOf, onSnapshot: undefined,
         read: (m) => {
           if (!isBook(m)) return [];
-          const { s, b, a, u } = m.data;
+          // Levels are [price, size] strings ("17440.00", v5 WebSocket "Orderbook"); the book checks them.
+          const { s, b, a, u } = isObject(m.data) ? m.data : {};
+          const symbol = typeof s === 'string' ? s : m.topic.slice(m.topic.lastIndexOf('.') + 1);
           // u is consecutive between deltas; a snapshot (u = 1 after a service restart too) starts over.
           return m.type === 'snapshot'
-            ? [{ symbol: s, kind: 'snapshot', bids: b, asks: a, first: u, last: u }]
-            : [{ symbol: s, kind: 'delta', bids: b, asks: a, first: u, last: u, previous: u - 1 }];
+            ? [{ symbol, kind: 'snapshot', bids: b, asks: a, first: u, last: u }]
+            : [{ symbol, kind: 'delta', bids: b, asks: a, first: u, last: u, previous: typeof u === 'number' ? u - 1 : undefined }];
         },
       };
       return {
         ...base(list.map(topicOf), overrides),
-        sequence: (m) => (!isBook(m) ? undefined
+        sequence: (m) => (!isBook(m) || !isObject(m.data) || typeof m.data.u !== 'number' ? undefined
           : m.type === 'snapshot' ? chain.snapshot(m.topic, m.data.u) : chain.link(m.topic, m.data.u - 1, m.data.u)),
         ...(overrides?.sequence === undefined ? {} : { sequence: overrides.sequence }),
         [BOOK_FEED]: feed,

@@ -1,5 +1,5 @@
 import { isObject, symbolList, withOverrides } from './preset.js';
-import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -83,6 +83,22 @@ function base(topics: string[], overrides: VenueOverrides<CoinbaseMessage, Coinb
 
 const topicOf = (symbol: string): string => `level2:${symbol}`;
 
+/**
+ * `l2_data` updates by side, as `[price_level, new_quantity]` strings ("21921.73", Advanced Trade
+ * "Level 2 order book"). An update that is neither `bid` nor `offer` goes to `bids` as it is, so the
+ * book refuses it (and says what it was); so does an `updates` that is not a list.
+ */
+function sides(updates: unknown): { bids: unknown; asks: unknown } {
+  if (!Array.isArray(updates)) return { bids: updates, asks: [] };
+  const bids: unknown[] = [];
+  const asks: unknown[] = [];
+  for (const u of updates) {
+    if (isObject(u) && (u.side === 'bid' || u.side === 'offer')) (u.side === 'bid' ? bids : asks).push([u.price_level, u.new_quantity]);
+    else bids.push(u);
+  }
+  return { bids, asks };
+}
+
 /** Coinbase Advanced Trade: `wss://advanced-trade-ws.coinbase.com`, products like `BTC-USD`; `level2` checked by `sequence_num`. */
 export const coinbase: Venue<CoinbaseMessage, CoinbaseRequest> = {
   name: 'coinbase',
@@ -96,11 +112,9 @@ export const coinbase: Venue<CoinbaseMessage, CoinbaseRequest> = {
       connectionSequence: (m) => (isObject(m) && typeof m.sequence_num === 'number' ? m.sequence_num : undefined),
       read: (m) => {
         if (!isObject(m) || m.channel !== 'l2_data') return [];
-        return (m as CoinbaseL2Message).events.map((event) => {
-          const bids: PriceLevel[] = [];
-          const asks: PriceLevel[] = [];
-          for (const u of event.updates) (u.side === 'bid' ? bids : asks).push([u.price_level, u.new_quantity]);
-          return { symbol: event.product_id, kind: event.type === 'snapshot' ? 'snapshot' as const : 'delta' as const, bids, asks };
+        return (Array.isArray(m.events) ? m.events : [undefined]).map((e: unknown) => {
+          const event = isObject(e) ? e : {};
+          return { symbol: event.product_id, kind: event.type === 'snapshot' ? 'snapshot' as const : 'delta' as const, ...sides(event.updates) };
         });
       },
     };

@@ -62,11 +62,6 @@ export function compareDecimal(a: string, b: string): number {
   return ap === bp ? 0 : ap < bp ? -1 : 1;
 }
 
-/** Whether a quantity is zero in any spelling (`"0"`, `"0.00000000"`, `"0e0"`). */
-export function isZeroDecimal(text: string): boolean {
-  return canonicalDecimal(text) === '0';
-}
-
 /** Moves the decimal point by the exponent, as text. */
 function expandExponent(text: string): string {
   const [mantissa = '0', exponentText = '0'] = text.toLowerCase().split('e');

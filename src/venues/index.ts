@@ -35,4 +35,4 @@ export type { VenueName } from './venue-error.js';
 export { compareDecimal } from './decimal.js';
 export { crc32 } from './crc32.js';
 export { BOOK_FEED } from './types.js';
-export type { BookFeed, BookOverrides, BookSpec, BookUpdate, FetchLike, PriceLevel, SnapshotSource, Venue, VenueOverrides } from './types.js';
+export type { BookFeed, BookOverrides, BookSpec, BookUpdate, FetchLike, PriceLevel, SnapshotSource, Venue, VenueOverrides, WireUpdate } from './types.js';

@@ -37,8 +37,11 @@ const SYMBOL = /^[A-Z0-9]{1,12}\/[A-Z0-9]{1,12}$/;
 const URL = 'wss://ws.kraken.com/v2';
 /** The subscribed depth; the checksum always covers the top 10. */
 const DEPTH = 10;
-/** `"price":123.45` → `"price":"123.45"` (and `qty`), before JSON.parse can round anything. */
-const NUMBER_FIELD = /"(price|qty)":(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+/**
+ * `"price":123.45` → `"price":"123.45"` (and `qty`), before JSON.parse can round anything. An exponent
+ * or a sign is kept as sent, and the book refuses it (Kraken's checksum guide hashes plain digits).
+ */
+const NUMBER_FIELD = /"(price|qty)"\s*:\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
 
 /** Kraken's checksum: CRC32 of the top 10 asks (low to high) then bids (high to low), each price and qty without the point and leading zeros. */
 export function krakenChecksum(bids: readonly PriceLevel[], asks: readonly PriceLevel[]): number {
@@ -105,7 +108,9 @@ function base(topics: string[], depth: number, overrides: VenueOverrides<KrakenM
 }
 
 const topicOf = (symbol: string): string => `book:${symbol}`;
-const level = ({ price, qty }: KrakenLevel): PriceLevel => [String(price), String(qty)];
+/** `{price, qty}` → `[price, qty]` as decoded (strings); anything else is passed on for the book to refuse. */
+const level = (entry: unknown): unknown => (isObject(entry) ? [entry.price, entry.qty] : entry);
+const levels = (side: unknown): unknown => (Array.isArray(side) ? side.map(level) : side);
 
 /** Kraken spot v2: `wss://ws.kraken.com/v2`, pairs like `BTC/USD`; `book` depth 10 checked by CRC32. */
 export const kraken: Venue<KrakenMessage, KrakenRequest> = {
@@ -119,13 +124,10 @@ export const kraken: Venue<KrakenMessage, KrakenRequest> = {
     const feed: BookFeed<KrakenMessage> = {
       venue: 'kraken', symbols: list, snapshots: 'websocket', depth, topicOf, errorOf, onSnapshot: undefined,
       checksum: krakenChecksum,
-      read: (m) => (!isBook(m) ? [] : m.data.map((d) => ({
-        symbol: d.symbol,
-        kind: m.type === 'snapshot' ? 'snapshot' as const : 'delta' as const,
-        bids: d.bids.map(level),
-        asks: d.asks.map(level),
-        checksum: d.checksum,
-      }))),
+      read: (m) => (!isBook(m) ? [] : m.data.map((d: unknown) => {
+        const { symbol, bids, asks, checksum } = isObject(d) ? d : {};
+        return { symbol, kind: m.type === 'snapshot' ? 'snapshot' as const : 'delta' as const, bids: levels(bids), asks: levels(asks), checksum };
+      })),
     };
     return { ...base(list.map(topicOf), depth, overrides), [BOOK_FEED]: feed };
   },

@@ -1,9 +1,10 @@
-import { canonicalDecimal, compareDecimal, isZeroDecimal } from './decimal.js';
+import { canonicalDecimal, compareDecimal, isZeroPlain } from './decimal.js';
 import type { PriceLevel } from './types.js';
 
 /**
  * One symbol's book: levels keyed by canonical price so `"100.5"` and `"100.50"` are one level,
  * with the venue's own strings kept for output. Quantities are absolute; a zero removes the level.
+ * Levels are plain decimal strings: the book keeper checks every update before it gets here.
  * Sorted views are cached until the next change. Pure: no timers, no I/O.
  */
 export class LocalBook {
@@ -49,7 +50,7 @@ export class LocalBook {
 
 function setLevel(side: Map<string, PriceLevel>, [price, quantity]: PriceLevel): void {
   const key = canonicalDecimal(price);
-  if (isZeroDecimal(quantity)) side.delete(key);
+  if (isZeroPlain(quantity)) side.delete(key);
   else side.set(key, [price, quantity]);
 }
 

@@ -1,6 +1,6 @@
 import { ChainCounter } from './chain-counter.js';
 import { isObject, symbolList, withOverrides } from './preset.js';
-import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
 
@@ -78,25 +78,27 @@ export const okx: Venue<OkxMessage, OkxRequest> = {
     const list = symbolList(symbols, SYMBOL, '"BTC-USDT"');
     const chain = new ChainCounter();
     const feed: BookFeed<OkxMessage> = {
-      venue: 'okx', symbols: list, snapshots: 'websocket', depth: undefined, topicOf, errorOf, onSnapshot: undefined,
+      venue: 'okx', symbols: list, snapshots: 'websocket', depth: undefined, numbered: true, topicOf, errorOf, onSnapshot: undefined,
       read: (m) => {
         if (!isBook(m)) return [];
-        return m.data.map((d) => {
-          const bids = d.bids.map(([p, q]): PriceLevel => [p, q]);
-          const asks = d.asks.map(([p, q]): PriceLevel => [p, q]);
+        const symbol: unknown = m.arg.instId;
+        // Levels are [price, size, "0", orders] strings; the book checks them and reads the first two.
+        return (Array.isArray(m.data) ? m.data : [undefined]).map((d: unknown) => {
+          const { bids, asks, seqId, prevSeqId } = isObject(d) ? d : {};
           // The checksum field is being retired (always 0 from 23 June 2026): integrity is the id chain.
           return m.action === 'snapshot'
-            ? { symbol: m.arg.instId, kind: 'snapshot' as const, bids, asks, last: d.seqId }
-            : { symbol: m.arg.instId, kind: 'delta' as const, bids, asks, last: d.seqId, previous: d.prevSeqId };
+            ? { symbol, kind: 'snapshot' as const, bids, asks, last: seqId }
+            : { symbol, kind: 'delta' as const, bids, asks, last: seqId, previous: prevSeqId };
         });
       },
     };
     return {
       ...base(list.map(topicOf), overrides),
       sequence: (m) => {
-        if (!isBook(m) || m.data[0] === undefined) return undefined;
+        const first: unknown = isBook(m) && Array.isArray(m.data) ? m.data[0] : undefined;
+        if (!isBook(m) || !isObject(first) || typeof first.seqId !== 'number' || typeof first.prevSeqId !== 'number') return undefined;
         const key = `books:${m.arg.instId}`;
-        const { seqId, prevSeqId } = m.data[0];
+        const { seqId, prevSeqId } = first;
         return m.action === 'snapshot' ? chain.snapshot(key, seqId) : chain.link(key, prevSeqId, seqId);
       },
       ...(overrides?.sequence === undefined ? {} : { sequence: overrides.sequence }),

@@ -30,8 +30,25 @@ export type BookOverrides<In, Out> = VenueOverrides<In, Out> & {
   readonly depth?: number;
 };
 
-/** One change the book helper applies: a snapshot (replaces the book) or a delta. */
-export interface BookUpdate {
+/**
+ * One update as a venue's `read()` found it on the wire, before any check: every field is whatever
+ * the frame held. The order book applies it only once it is a whole {@link BookUpdate} (plain decimal
+ * strings, integer ids); otherwise it refuses all of it and rebuilds that book.
+ */
+export interface WireUpdate {
+  /** The symbol the frame names; anything else than a string is refused for every book. */
+  readonly symbol: unknown;
+  readonly kind: 'snapshot' | 'delta';
+  readonly bids: unknown;
+  readonly asks: unknown;
+  readonly first?: unknown;
+  readonly last?: unknown;
+  readonly previous?: unknown;
+  readonly checksum?: unknown;
+}
+
+/** One change the book helper applies: a snapshot (replaces the book) or a delta, checked whole. */
+export interface BookUpdate extends WireUpdate {
   readonly symbol: string;
   readonly kind: 'snapshot' | 'delta';
   readonly bids: readonly PriceLevel[];
@@ -59,10 +76,12 @@ export interface BookFeed<In> {
   readonly snapshots: SnapshotSource;
   /** Levels per side the book keeps; deeper levels are dropped after every update (Kraken). */
   readonly depth: number | undefined;
+  /** Whether every update carries integer ids (`last`, and `first`/`previous` where sent); one without is refused. @default false */
+  readonly numbered?: boolean;
   /** The book topic of a symbol (what is resubscribed when only that book must be rebuilt). */
   topicOf(symbol: string): string;
-  /** The book changes in a message; empty for anything else. */
-  read(message: In): readonly BookUpdate[];
+  /** The book changes in a message, unchecked; empty for anything else. Never throws on a malformed frame. */
+  read(message: In): readonly WireUpdate[];
   /** The venue's error in a message, if it is an error frame. */
   errorOf(message: In): VenueError | undefined;
   /** The venue's checksum of the top of a book (Kraken), compared with `BookUpdate.checksum`. */
@@ -70,7 +89,7 @@ export interface BookFeed<In> {
   /** A per-connection counter over every message (Coinbase `sequence_num`); `undefined` for other messages. */
   connectionSequence?(message: In): number | undefined;
   /** REST venues: where the resync hook hands the snapshots it fetched. Set by watchOrderBook. */
-  onSnapshot: ((update: BookUpdate) => void) | undefined;
+  onSnapshot: ((update: WireUpdate) => void) | undefined;
   /** REST venues: where the resync hook reports a refused snapshot (an unknown symbol). Set by watchOrderBook. */
   onError?: ((error: VenueError) => void) | undefined;
 }

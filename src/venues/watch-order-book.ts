@@ -1,8 +1,8 @@
 import { ResilientStream } from '../resilient-stream.js';
 import { SafeEmitter, type Emitter } from '../safe-emitter.js';
 import { SymbolBook, type BreakReason } from './book-keeper.js';
-import { BOOK_FEED, type BookFeed, type BookSpec, type BookUpdate, type PriceLevel } from './types.js';
-import type { VenueError } from './venue-error.js';
+import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type WireUpdate } from './types.js';
+import { INVALID_BOOK_UPDATE, VenueError } from './venue-error.js';
 
 /** Payload of the handle's `update` event: a book changed (snapshot or delta) and is consistent. */
 export interface BookUpdateEvent {
@@ -15,7 +15,10 @@ export interface BookUpdateEvent {
 /** Payload of the handle's `rebuild` event: one book broke and is being rebuilt alone. */
 export interface BookRebuildEvent {
   readonly symbol: string;
-  /** `gap`: a broken chain; `checksum`: the venue's checksum disagreed; `connection`: a connection-wide counter jumped (Coinbase). */
+  /**
+   * `gap`: a broken chain; `checksum`: the venue's checksum disagreed; `connection`: a connection-wide
+   * counter jumped (Coinbase); `invalid`: an update was malformed and refused whole (an `error` with code `RS_INVALID_BOOK_UPDATE` says what was wrong).
+   */
   readonly reason: BreakReason;
 }
 
@@ -23,7 +26,7 @@ export interface BookRebuildEvent {
 export interface OrderBookEvents {
   update: (event: BookUpdateEvent) => void;
   rebuild: (event: BookRebuildEvent) => void;
-  /** A venue error frame (a refused subscription, an unknown symbol). */
+  /** A venue error frame (a refused subscription, an unknown symbol), or a book update refused whole (code `RS_INVALID_BOOK_UPDATE`, with `symbol`). */
   error: (error: VenueError) => void;
 }
 
@@ -99,12 +102,12 @@ class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBook
     super();
     this.#feed = feed;
     this.stream = stream;
-    for (const symbol of feed.symbols) this.#books.set(symbol, new SymbolBook(symbol, feed.depth, feed.checksum?.bind(feed)));
+    for (const symbol of feed.symbols) this.#books.set(symbol, new SymbolBook(symbol, feed.depth, feed.checksum?.bind(feed), feed.numbered));
     this.#first = this.#books.get(feed.symbols[0]!)!;
     this.ready = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     // The caller may never await `ready`; a rejection nobody handles must not crash the host.
     this.ready.catch(() => undefined);
-    feed.onSnapshot = (update) => this.#apply(update);
+    feed.onSnapshot = (update) => this.#apply(update, update);
     feed.onError = (error) => this.emitSafe('error', error);
     stream.on('message', (message) => this.#onMessage(message));
     stream.on('close', () => this.#invalidateAll());
@@ -150,7 +153,7 @@ class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBook
       for (const book of this.#books.values()) this.#rebuild(book, 'connection');
       return;
     }
-    for (const update of this.#feed.read(message)) this.#apply(update);
+    for (const update of this.#feed.read(message)) this.#apply(update, message);
   }
 
   /** Coinbase numbers every message of a connection: a jump means something, somewhere, was lost. */
@@ -163,11 +166,13 @@ class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBook
     return last !== undefined && sequence > last + 1;
   }
 
-  #apply(update: BookUpdate): void {
+  #apply(update: WireUpdate, frame: unknown): void {
+    if (typeof update.symbol !== 'string') return this.#refuseUnnamed(update, frame);
     const book = this.#books.get(update.symbol);
     if (book === undefined) return;
     const verdict = book.apply(update, Date.now());
     if (verdict === 'skipped') return;
+    if (verdict === 'invalid') return this.#refuse(book, frame);
     if (verdict !== 'applied') return this.#rebuild(book, verdict);
     if (this.#settle !== undefined && [...this.#books.values()].every((b) => b.consistent)) {
       this.#settle.resolve();
@@ -187,6 +192,19 @@ class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBook
     const topic = this.#feed.topicOf(book.symbol);
     this.stream.unsubscribe(topic);
     this.stream.subscribe(topic);
+  }
+
+  /** A malformed update: nothing of it was applied; rebuild the book, then say what was wrong. */
+  #refuse(book: SymbolBook, frame: unknown): void {
+    this.#rebuild(book, 'invalid');
+    this.emitSafe('error', new VenueError(this.#feed.venue, book.problem ?? 'malformed', frame, INVALID_BOOK_UPDATE, book.symbol));
+  }
+
+  /** A book frame that names no symbol may have been meant for any book: rebuild them all. */
+  #refuseUnnamed(update: WireUpdate, frame: unknown): void {
+    for (const book of this.#books.values()) this.#rebuild(book, 'invalid');
+    const text = `the update names no symbol (got ${typeof update.symbol})`;
+    this.emitSafe('error', new VenueError(this.#feed.venue, text, frame, INVALID_BOOK_UPDATE));
   }
 
   #invalidateAll(): void {
