@@ -71,12 +71,16 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** Refuses any key of `value` that is not in `known`, suggesting the closest known one. */
 export function knownKeys(value: object, known: readonly string[], prefix = ''): void {
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const closest = closestKey(key, known);
-    const hint = closest === undefined ? '.' : `; did you mean \`${prefix}${closest}\`?`;
-    throw new ResilientStreamError('RS_INVALID_OPTIONS', `Unknown option \`${prefix}${key}\`${hint}`);
-  }
+  const problem = unknownKey(value, known, prefix);
+  if (problem !== undefined) throw new ResilientStreamError('RS_INVALID_OPTIONS', problem);
+}
+
+/** "Unknown option `prefix.key`; did you mean `prefix.closest`?" for the first key of `value` not in `known`, else undefined. */
+export function unknownKey(value: object, known: readonly string[], prefix = ''): string | undefined {
+  const key = Object.keys(value).find((candidate) => !known.includes(candidate));
+  if (key === undefined) return undefined;
+  const closest = closestKey(key, known);
+  return `Unknown option \`${prefix}${key}\`${closest === undefined ? '.' : `; did you mean \`${prefix}${closest}\`?`}`;
 }
 
 /** The known key nearest to `key` by case-insensitive edit distance, if it is near enough to be a typo. */

@@ -1,5 +1,5 @@
 import { describe } from '../errors.js';
-import { knownKeys as refuseUnknownKeys } from '../validate.js';
+import { unknownKey } from '../validate.js';
 
 /**
  * The option checks of the Node helpers (`pipeTo`, the sinks, `serveHealth`): each throws a
@@ -27,16 +27,12 @@ export function checkFunction(field: string, value: unknown): void {
 }
 
 /**
- * Refuses a key not in `known`, with the closest known one suggested (the stream's own check in
+ * Refuses a key not in `known`, with the closest known one suggested (the stream's own rule in
  * src/validate.ts, so both agree on what a typo is) and the full list.
  */
 function knownKeys(value: object, known: readonly string[], prefix: string): void {
-  try {
-    refuseUnknownKeys(value, known, prefix);
-  } catch (error) {
-    // validate.ts throws the stream's RS_INVALID_OPTIONS; the Node helpers throw TypeError.
-    throw new TypeError(`${describe(error)} Expected one of ${known.map((name) => `\`${prefix}${name}\``).join(', ')}.`);
-  }
+  const problem = unknownKey(value, known, prefix);
+  if (problem !== undefined) throw new TypeError(`${problem} Expected one of ${known.map((name) => `\`${prefix}${name}\``).join(', ')}.`);
 }
 
 /** How a value is shown in a message: strings quoted, no function source, never throwing. */
