@@ -1,5 +1,5 @@
 import type { ResilientStreamOptions, ResyncContext, ResyncResult } from '../options.js';
-import { counter, fetchOf, isObject, symbolList, withOverrides } from './preset.js';
+import { checkBookOverrides, counter, fetchOf, isObject, symbolList, withOverrides, type DepthRule } from './preset.js';
 import { BOOK_FEED, type BookFeed, type BookOverrides, type BookSpec, type PriceLevel, type Venue, type VenueOverrides, type WireUpdate } from './types.js';
 import { VenueError, type VenueName } from './venue-error.js';
 
@@ -38,16 +38,21 @@ interface Flavour {
   readonly depthPath: string;
   readonly trade: 'trade' | 'aggTrade';
   readonly messagesPerSecond: number;
-  readonly depthLimit: number;
+  /** The REST snapshot `limit`s the venue documents. */
+  readonly depths: DepthRule;
 }
 
 const SPOT: Flavour = {
   name: 'binance', url: 'wss://stream.binance.com:9443/ws', restUrl: 'https://api.binance.com',
-  depthPath: '/api/v3/depth', trade: 'trade', messagesPerSecond: 5, depthLimit: 5000,
+  depthPath: '/api/v3/depth', trade: 'trade', messagesPerSecond: 5,
+  // "limit INT: Default 100; Maximum 5000" (spot REST API docs, "Order book", GET /api/v3/depth).
+  depths: { from: 1, to: 5000, what: 'the binance REST snapshot `limit`' },
 };
 const FUTURES: Flavour = {
   name: 'binance-futures', url: 'wss://fstream.binance.com/ws', restUrl: 'https://fapi.binance.com',
-  depthPath: '/fapi/v1/depth', trade: 'aggTrade', messagesPerSecond: 10, depthLimit: 1000,
+  depthPath: '/fapi/v1/depth', trade: 'aggTrade', messagesPerSecond: 10,
+  // "Valid limits:[5, 10, 20, 50, 100, 500, 1000]" (USDⓈ-M futures docs, "Order Book", GET /fapi/v1/depth).
+  depths: { oneOf: [5, 10, 20, 50, 100, 500, 1000], what: 'the binance-futures REST snapshot `limit`' },
 };
 
 type AnyMessage = BinanceMessage | BinanceFuturesMessage;
@@ -102,8 +107,9 @@ function book<M extends AnyMessage>(
 ): BookSpec<M, BinanceRequest> {
   const topicOf = (symbol: string): string => `${lower(symbol)}@depth@100ms`;
   const bySymbol = new Map(symbols.map((symbol) => [topicOf(symbol), symbol]));
+  checkBookOverrides(overrides, flavour.depths);
   const restUrl = overrides?.restUrl ?? flavour.restUrl;
-  const limit = Math.min(overrides?.depth ?? 1000, flavour.depthLimit);
+  const limit = overrides?.depth ?? 1000;
   const feed: BookFeed<M> = {
     venue: flavour.name,
     symbols,

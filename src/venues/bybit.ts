@@ -1,5 +1,5 @@
 import { ChainCounter } from './chain-counter.js';
-import { counter, isObject, symbolList, withOverrides } from './preset.js';
+import { checkBookOverrides, counter, isObject, symbolList, withOverrides } from './preset.js';
 import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError, type VenueName } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
@@ -59,6 +59,7 @@ function make(name: VenueName, category: 'spot' | 'linear'): Venue<BybitMessage,
     trades: (symbols, overrides) => base(symbolList(symbols, SYMBOL, '"BTCUSDT"').map((s) => `publicTrade.${s}`), overrides),
     book: (symbols, overrides): BookSpec<BybitMessage, BybitRequest> => {
       const list = symbolList(symbols, SYMBOL, '"BTCUSDT"');
+      checkBookOverrides(overrides, { none: `the ${name} preset keeps the orderbook.50 book` });
       const chain = new ChainCounter();
       const feed: BookFeed<BybitMessage> = {
         venue: name, symbols: list, snapshots: 'websocket', depth: undefined, numbered: true, topicOf, errorOf, onSnapshot: undefined,

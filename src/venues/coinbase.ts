@@ -1,4 +1,4 @@
-import { isObject, symbolList, withOverrides } from './preset.js';
+import { checkBookOverrides, isObject, symbolList, withOverrides } from './preset.js';
 import { BOOK_FEED, type BookFeed, type BookSpec, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
@@ -107,6 +107,7 @@ export const coinbase: Venue<CoinbaseMessage, CoinbaseRequest> = {
   trades: (symbols, overrides) => base(symbolList(symbols, SYMBOL, '"BTC-USD"').map((s) => `market_trades:${s}`), overrides),
   book: (symbols, overrides): BookSpec<CoinbaseMessage, CoinbaseRequest> => {
     const list = symbolList(symbols, SYMBOL, '"BTC-USD"');
+    checkBookOverrides(overrides, { none: 'the coinbase preset keeps the whole level2 book' });
     const feed: BookFeed<CoinbaseMessage> = {
       venue: 'coinbase', symbols: list, snapshots: 'websocket', depth: undefined, topicOf, errorOf, onSnapshot: undefined,
       connectionSequence: (m) => (isObject(m) && typeof m.sequence_num === 'number' ? m.sequence_num : undefined),

@@ -1,5 +1,5 @@
 import { crc32 } from './crc32.js';
-import { counter, isObject, symbolList, withOverrides } from './preset.js';
+import { checkBookOverrides, counter, isObject, symbolList, withOverrides } from './preset.js';
 import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
@@ -37,6 +37,8 @@ const SYMBOL = /^[A-Z0-9]{1,12}\/[A-Z0-9]{1,12}$/;
 const URL = 'wss://ws.kraken.com/v2';
 /** The subscribed depth; the checksum always covers the top 10. */
 const DEPTH = 10;
+/** "depth: integer, one of 10, 25, 100, 500, 1000; default 10" (API docs, WebSocket v2 "Book (Level 2)"). */
+const DEPTHS = [10, 25, 100, 500, 1000];
 /**
  * `"price":123.45` → `"price":"123.45"` (and `qty`), before JSON.parse can round anything. An exponent
  * or a sign is kept as sent, and the book refuses it (Kraken's checksum guide hashes plain digits).
@@ -120,6 +122,7 @@ export const kraken: Venue<KrakenMessage, KrakenRequest> = {
   trades: (symbols, overrides) => base(symbolList(symbols, SYMBOL, '"BTC/USD"').map((s) => `trade:${s}`), DEPTH, overrides),
   book: (symbols, overrides): BookSpec<KrakenMessage, KrakenRequest> => {
     const list = symbolList(symbols, SYMBOL, '"BTC/USD"');
+    checkBookOverrides(overrides, { oneOf: DEPTHS, what: 'the kraken book subscription depth' });
     const depth = overrides?.depth ?? DEPTH;
     const feed: BookFeed<KrakenMessage> = {
       venue: 'kraken', symbols: list, snapshots: 'websocket', depth, topicOf, errorOf, onSnapshot: undefined,

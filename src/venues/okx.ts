@@ -1,5 +1,5 @@
 import { ChainCounter } from './chain-counter.js';
-import { isObject, symbolList, withOverrides } from './preset.js';
+import { checkBookOverrides, isObject, symbolList, withOverrides } from './preset.js';
 import { BOOK_FEED, type BookFeed, type BookSpec, type Venue, type VenueOverrides } from './types.js';
 import { VenueError } from './venue-error.js';
 import type { ResilientStreamOptions } from '../options.js';
@@ -76,6 +76,7 @@ export const okx: Venue<OkxMessage, OkxRequest> = {
   trades: (symbols, overrides) => base(symbolList(symbols, SYMBOL, '"BTC-USDT"').map((s) => `trades:${s}`), overrides),
   book: (symbols, overrides): BookSpec<OkxMessage, OkxRequest> => {
     const list = symbolList(symbols, SYMBOL, '"BTC-USDT"');
+    checkBookOverrides(overrides, { none: 'the okx preset keeps the `books` channel, 400 levels' });
     const chain = new ChainCounter();
     const feed: BookFeed<OkxMessage> = {
       venue: 'okx', symbols: list, snapshots: 'websocket', depth: undefined, numbered: true, topicOf, errorOf, onSnapshot: undefined,

@@ -1,5 +1,42 @@
+import { describe, ResilientStreamError } from '../errors.js';
 import type { ResilientStreamOptions } from '../options.js';
+import { fn, invalid } from '../validate.js';
 import type { BookOverrides, FetchLike, VenueOverrides } from './types.js';
+
+/** The `depth` a venue's book takes: one of a documented list, an integer range, or none (the preset has one depth). */
+export type DepthRule =
+  | { readonly oneOf: readonly number[]; readonly what: string }
+  | { readonly from: number; readonly to: number; readonly what: string }
+  | { readonly none: string };
+
+/**
+ * Checks a book preset's own overrides (`depth`, `restUrl`, `fetch`) when the preset is called, as
+ * `resolveOptions()` checks stream options; the stream options in it are checked by the stream.
+ * @throws ResilientStreamError RS_INVALID_OPTIONS naming the option and the value.
+ */
+export function checkBookOverrides(overrides: unknown, rule: DepthRule): void {
+  if (overrides === undefined) return;
+  if (!isObject(overrides)) throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected the overrides to be an object, got ${describe(overrides)}.`);
+  const { depth, restUrl, fetch } = overrides;
+  if (restUrl !== undefined && !isHttpUrl(restUrl)) invalid('restUrl', 'an http or https url', restUrl);
+  fn('fetch', fetch);
+  if (depth === undefined) return;
+  if ('none' in rule) invalid('depth', `left out (${rule.none})`, depth);
+  else if ('oneOf' in rule) {
+    if (typeof depth !== 'number' || !rule.oneOf.includes(depth)) invalid('depth', `one of ${rule.oneOf.join(', ')} (${rule.what})`, depth);
+  } else if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < rule.from || depth > rule.to) {
+    invalid('depth', `an integer from ${rule.from} to ${rule.to} (${rule.what})`, depth);
+  }
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Checks and normalises a symbol list in the venue's notation.

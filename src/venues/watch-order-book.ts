@@ -1,6 +1,9 @@
+import { describe, ResilientStreamError } from '../errors.js';
 import { ResilientStream } from '../resilient-stream.js';
+import { bool, knownKeys } from '../validate.js';
 import { SafeEmitter, type Emitter } from '../safe-emitter.js';
 import { SymbolBook, type BreakReason } from './book-keeper.js';
+import { isObject } from './preset.js';
 import { BOOK_FEED, type BookFeed, type BookSpec, type PriceLevel, type WireUpdate } from './types.js';
 import { INVALID_BOOK_UPDATE, VenueError } from './venue-error.js';
 
@@ -82,11 +85,22 @@ export interface WatchOptions {
  * ```
  */
 export function watchOrderBook<In, Out>(spec: BookSpec<In, Out>, options: WatchOptions = {}): OrderBookHandle<In, Out> {
+  checkWatch(spec, options);
   const { [BOOK_FEED]: feed, ...streamOptions } = spec;
   const stream = new ResilientStream<In, Out>(streamOptions);
   const handle = new Watcher(feed, stream);
   if (options.start !== false) stream.start();
   return handle;
+}
+
+/** @throws ResilientStreamError RS_INVALID_OPTIONS for a spec not made by `venue.book()` or bad options. */
+function checkWatch(spec: unknown, options: unknown): void {
+  if (!isObject(spec) || !isObject(Reflect.get(spec, BOOK_FEED))) {
+    throw new ResilientStreamError('RS_INVALID_OPTIONS', 'Expected a book spec from `venue.book()` (it carries the book feed), got one without it.');
+  }
+  if (!isObject(options)) throw new ResilientStreamError('RS_INVALID_OPTIONS', `Expected the watchOrderBook options to be an object, got ${describe(options)}.`);
+  knownKeys(options, ['start']);
+  bool('start', options.start, true);
 }
 
 class Watcher<In, Out> extends SafeEmitter<OrderBookEvents> implements OrderBookHandle<In, Out> {
