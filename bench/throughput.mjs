@@ -5,7 +5,7 @@
 import { ensureBeforeBuild } from './lib/before.mjs';
 import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
-import { runClient, startChild } from './lib/proc.mjs';
+import { canPin, runClient, startChild } from './lib/proc.mjs';
 import { commandLine, renderDocs, renderOnly, resultHeader, saveResult, table } from './lib/report.mjs';
 import { fmt, fmtRange, parseArgs, rotate, summarize } from './lib/stats.mjs';
 import { buildBatch } from './lib/ticks.mjs';
@@ -16,7 +16,7 @@ export async function measureThroughput({ rounds, messages, warmup, contenders, 
     mode: 'throughput',
     maxLifetimeMs: 60_000 + rounds * contenders.length * 60_000,
     maxConnections: rounds * contenders.length,
-  }, { timeoutMs: 120_000 + rounds * contenders.length * 60_000, label: 'throughput server' });
+  }, { timeoutMs: 120_000 + rounds * contenders.length * 60_000, label: 'throughput server', cpu: 0 });
   try {
     const { port } = await server.next('ready');
     const runs = [];
@@ -25,7 +25,7 @@ export async function measureThroughput({ rounds, messages, warmup, contenders, 
         const before = await server.request({ type: 'stats' });
         const result = await runClient('throughput-client.mjs', {
           contender, url: `ws://127.0.0.1:${port}/trades?n=${warmup + messages}`, warmup, measure: messages, maxLifetimeMs: 90_000,
-        }, { timeoutMs: 100_000, label: `throughput client ${contender}` });
+        }, { timeoutMs: 100_000, label: `throughput client ${contender}`, cpu: 1 });
         const after = await server.request({ type: 'stats' });
         const serverMicros = after.cpuMicros - before.cpuMicros;
         const serverMessages = after.messagesSent - before.messagesSent;
@@ -100,7 +100,7 @@ function render(result) {
   const perRound = summary.filter((s) => s.contender !== 'ws').map((s) => `${CONTENDERS[s.contender].short}: ${s.ratios.map((r) => fmt(r, 3)).join(', ')}`);
   const seq = summary.find((s) => s.contender === 'rs-seq');
   return [
-    `${commandLine(result, 'bench:throughput')}. Each run a fresh \`node bench/throughput-client.mjs\` against one \`node bench/server.mjs\` (mode throughput). Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
+    `${commandLine(result, 'bench:throughput')}. Each run a fresh \`node bench/throughput-client.mjs\` against one \`node bench/server.mjs\` (mode throughput)${result.config.pinned ? ', the server pinned to CPU 0 and each client to CPU 1 with `taskset` so they never share a CPU (unpinned, round-to-round ratios on this 2-CPU host spread from 0.6 to 1.2; `BENCH_PIN=0` turns it off)' : ''}. Run ${result.startedAt}, ${fmt(result.durationS)} s.`,
     '',
     `${config.rounds} rounds, order rotated each round; per run ${fmt(config.warmup)} warm-up ticks then ${fmt(config.messages)} timed ticks of ${config.payloadBytes} bytes (average JSON payload). Cells: median (min–max) over rounds; ratios are per round against raw ws in the same round.`,
     '',
@@ -126,6 +126,7 @@ async function main() {
     warmup: args.warmup ?? 100_000,
     contenders: String(args.contenders ?? 'ws,rs,rs-seq,rws,partysocket').split(','),
     payloadBytes: buildBatch(512).averagePayloadBytes,
+    pinned: canPin(),
   };
   if (!config.contenders.includes('ws')) config.contenders.unshift('ws');
   const startedAt = new Date().toISOString();

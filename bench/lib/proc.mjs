@@ -2,6 +2,8 @@
 // a hard deadline, and is killed by pid when the deadline passes or this process exits. Nothing is
 // ever left behind, even when a benchmark throws half-way.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -32,6 +34,24 @@ export function benchPath(name) {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), '..', name);
 }
 
+/**
+ * `taskset -c <cpu>` when the child should run on one CPU of its own and this machine can do it
+ * (Linux with taskset, more than `cpu` CPUs), else nothing. taskset execs node in place, so the pid
+ * and the IPC channel stay the child's. Pinning the server and the client to different CPUs keeps
+ * them from being scheduled onto the same one, the largest source of round-to-round noise here.
+ */
+function pinTo(cpu) {
+  if (cpu === undefined || process.env.BENCH_PIN === '0' || os.availableParallelism() <= cpu) return [];
+  return TASKSET === undefined ? [] : [TASKSET, '-c', String(cpu)];
+}
+
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((candidate) => existsSync(candidate));
+
+/** Whether children given a `cpu` really run pinned on this machine. */
+export function canPin() {
+  return pinTo(1).length > 0;
+}
+
 /** The highest open-file limit this shell may set: 65536 when allowed, else the hard limit. */
 const ULIMIT = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"';
 
@@ -40,13 +60,16 @@ const ULIMIT = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"';
  * it runs under `bash -c 'ulimit -n ...; exec node ...'` (exec keeps the pid and the IPC fd).
  * The child is SIGKILLed after `timeoutMs` whatever it is doing.
  */
-export function startChild(script, config, { timeoutMs, nodeArgs = [], ulimit = false, label = script } = {}) {
+export function startChild(script, config, { timeoutMs, nodeArgs = [], ulimit = false, label = script, cpu } = {}) {
   hookExit();
   const args = [...nodeArgs, benchPath(script), JSON.stringify(config)];
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const pinned = pinTo(cpu);
   const child = ulimit
-    ? spawn('bash', ['-c', `${ULIMIT}; exec '${process.execPath}' ${quoted}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    ? spawn('bash', ['-c', `${ULIMIT}; exec ${pinned.map((a) => `'${a}' `).join('')}'${process.execPath}' ${quoted}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : pinned.length > 0
+      ? spawn(pinned[0], [...pinned.slice(1), process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   const messages = [];
   const waiters = [];
