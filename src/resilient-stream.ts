@@ -95,7 +95,14 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     controlFrame(): void { this.#s.#liveness.frames++; }
     pinged(connection: Connection, data: Uint8Array): void { if (connection.transport) this.#s.#outbound.pong(connection.transport, data); }
     ended(connection: Connection, end: ConnectionEnd): void { if (connection === this.#s.#connection) this.#s.#teardown(end); }
-    deliver(message: In, topic: string | undefined, isData: boolean): void { this.#s.#deliver(message, topic, isData); }
+    /** Hands a message to listeners and iterators (data messages also to `data` listeners): the per-message path, so no hop. */
+    deliver(message: In, topic: string | undefined, isData: boolean): void {
+      const s = this.#s;
+      s.emitSafe('message', message);
+      if (isData) s.emitSafe('data', message);
+      s.#backpressure.push(message);
+      s.#parts?.rotator?.delivered(message, topic);
+    }
     emit<E extends keyof Events<In, Out>>(event: E, payload: EventPayloadOf<In, Out, E>): void { this.#s.emitSafe(event, payload); }
     error(error: ResilientStreamError): void { this.#s.emitSafe('error', error); }
     recycle(error: ResilientStreamError, code?: number): void { this.#s.#recycle(error, code); }
@@ -373,14 +380,6 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   }
 
   // ── what the modules report ─────────────────────────────────────────────────────────────────
-
-  /** Hands a message to listeners and iterators; data messages also to `data` listeners. */
-  #deliver(message: In, topic: string | undefined, isData: boolean): void {
-    this.emitSafe('message', message);
-    if (isData) this.emitSafe('data', message);
-    this.#backpressure.push(message);
-    this.#parts?.rotator?.delivered(message, topic);
-  }
 
   /** Reports `error` and cuts the socket (terminated, not politely closed: it may be half-open). */
   #recycle(error: ResilientStreamError, code = RECYCLED): void {

@@ -112,11 +112,18 @@ export class SafeEmitter<Events extends EventMap> {
 
   /** Emits `event` with (`argument`, `detail`) to every listener, isolating throws. True if anyone listened. */
   protected emitSafe(event: string, argument: unknown, detail?: unknown): boolean {
+    // Kept this small so the JIT inlines it into each caller: the slot load then has a constant
+    // key at every call site instead of one megamorphic keyed load for every event (the message
+    // path emits 'message' and 'data' per frame).
     const slot = this.#slots?.[event];
     if (slot === undefined) return false;
+    this.#dispatch(slot, event, argument, detail);
+    return true;
+  }
+
+  #dispatch(slot: Slot, event: string, argument: unknown, detail: unknown): void {
     if (!Array.isArray(slot)) this.#call(slot as Listener, event, argument, detail);
     else for (const entry of slot) this.#call(entry, event, argument, detail);
-    return true;
   }
 
   #call(entry: Listener, event: string, argument: unknown, detail: unknown): void {
