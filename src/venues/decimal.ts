@@ -47,11 +47,25 @@ export function canonicalDecimal(text: string): string {
   return fraction === '' ? whole : `${whole}.${fraction}`;
 }
 
+/** What {@link compareDecimal} reads: an optional `+`, digits with an optional fraction, an optional exponent. */
+const DECIMAL = /^\s*\+?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
 /**
- * Negative, zero or positive as `a` is below, equal to or above `b` (both canonical or not).
- * @throws RangeError for an exponent beyond ±324.
+ * Negative, zero or positive as `a` is below, equal to or above `b`: non-negative decimal strings,
+ * canonical or not (`"0.10"`, `"1e-1"`).
+ * @throws TypeError for anything else (`"abc"`, `"-5"`, a number), RangeError for an exponent beyond ±324.
  */
 export function compareDecimal(a: string, b: string): number {
+  for (const value of [a, b]) {
+    if (typeof value !== 'string' || !DECIMAL.test(value)) {
+      throw new TypeError(`Expected a non-negative decimal string such as "0.01" or "1e-3", got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}.`);
+    }
+  }
+  return compareTrusted(a, b);
+}
+
+/** {@link compareDecimal} for text already known to be decimal (the book's own levels: no check per comparison). */
+export function compareTrusted(a: string, b: string): number {
   const [aw = '0', af = ''] = canonicalDecimal(a).split('.');
   const [bw = '0', bf = ''] = canonicalDecimal(b).split('.');
   if (aw.length !== bw.length) return aw.length - bw.length;

@@ -1,4 +1,4 @@
-import { canonicalDecimal, compareDecimal, isZeroPlain } from './decimal.js';
+import { canonicalDecimal, compareTrusted, isZeroPlain } from './decimal.js';
 import type { PriceLevel } from './types.js';
 
 /**
@@ -59,5 +59,5 @@ function trim(side: Map<string, PriceLevel>, dropped: readonly PriceLevel[]): vo
 }
 
 function sorted(side: Map<string, PriceLevel>, direction: 1 | -1): PriceLevel[] {
-  return [...side.values()].sort((a, b) => direction * compareDecimal(a[0], b[0]));
+  return [...side.values()].sort((a, b) => direction * compareTrusted(a[0], b[0]));
 }
