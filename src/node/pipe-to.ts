@@ -1,4 +1,4 @@
-import { backoffDelay, type BackoffPolicy } from '../backoff.js';
+import { backoffDelay, checkedRandom, type BackoffPolicy } from '../backoff.js';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../options.js';
 import { check, checkFunction, checkOptions } from './check-options.js';
@@ -145,7 +145,8 @@ class Pipe<In> {
    * neither change what is retried nor what is taken off the buffer.
    */
   async #writeWithRetry(count: number): Promise<number | undefined> {
-    const random = checkedRandom(this.#options.random);
+    // pipeTo has no channel for a misbehaving hook (onError gets write problems): a bad draw is replaced quietly.
+    const random = checkedRandom(this.#options.random ?? Math.random, () => {});
     let attempt = 0;
     while (count > 0) {
       try {
@@ -269,20 +270,6 @@ function checkShape<In>(options: PipeToOptions<In>): void {
   check('signal', signal, signal === undefined || signal instanceof AbortSignal, 'an AbortSignal');
   const isClock = clock === undefined || (typeof clock === 'object' && clock !== null && typeof clock.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function');
   check('clock', clock, isClock, 'an object with now(), setTimeout() and clearTimeout()');
-}
-
-/** `random`, or Math.random; a draw that throws or falls outside [0, 1) is replaced by one from Math.random (NaN would retry every 1 ms). */
-function checkedRandom(random: (() => number) | undefined): () => number {
-  if (random === undefined) return Math.random;
-  return () => {
-    try {
-      const value = random();
-      if (value >= 0 && value < 1) return value;
-    } catch {
-      // A throw here would reject the write loop: an unhandled rejection in the host.
-    }
-    return Math.random();
-  };
 }
 
 function nonNegative(field: string, value: number): number {
