@@ -79,6 +79,8 @@ export function waitForState(stream: Observable, clock: Clock, states: readonly 
     return Promise.reject(error);
   }
   if (states.includes(stream.state)) return Promise.resolve(stream.state);
+  // No state follows `closed`: waiting would never end.
+  if (stream.state === 'closed') return Promise.reject(new ResilientStreamError('RS_CLOSED', `The stream is closed; state ${states.join(' or ')} will never come.`));
   return settleOnce<StreamState>(clock, options, `state ${states.join(' or ')}`, (resolve, reject) => {
     let isFailing = false;
     const onState = ({ to }: StateEvent): void => {

@@ -58,6 +58,22 @@ describe('waitFor() and once() with arguments that could only wait forever or fi
     await expect(stream.waitFor((state === 'open' ? 'idle' : state) as never, options as never)).rejects.toMatchObject({ code: 'RS_INVALID_OPTIONS', message: expect.stringMatching(message) });
   });
 
+  it('after close(), and from the listener of the final state change, waitFor() rejects RS_CLOSED at once instead of waiting for ever', async () => {
+    const feed = await openFeed();
+    const stream = jsonStream(feed).start();
+    await waitForState(stream, 'open');
+    const fromListener: Array<Promise<unknown>> = [];
+    stream.on('state', ({ to }) => {
+      if (to === 'closed') fromListener.push(stream.waitFor('open').catch((error: unknown) => error));
+    });
+    await stream.close();
+    expect(await Promise.race([fromListener[0], sleep(1_000).then(() => 'still pending')])).toMatchObject({ code: 'RS_CLOSED' });
+    await expect(stream.waitFor(['open', 'reconnecting'])).rejects.toMatchObject({
+      code: 'RS_CLOSED', message: 'The stream is closed; state open or reconnecting will never come.',
+    });
+    expect(await stream.waitFor('closed')).toBe('closed');
+  });
+
   it('a timeout of Infinity means none (Node would fire an Infinity timer at once)', async () => {
     const feed = await openFeed();
     const stream = jsonStream(feed);

@@ -15,7 +15,7 @@ import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 export const TOPICS = ['a', 'b', 'c'] as const;
 export type Topic = (typeof TOPICS)[number];
 type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state';
-type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause';
+type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor';
 
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
 export type Command =
@@ -101,7 +101,7 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
       arbitrary: fc
         .record({
           event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state'),
-          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause'),
+          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor'),
         })
         .map((r): Command => ({ kind: 'listener', ...r })),
     },
@@ -234,6 +234,9 @@ class Run {
   closeCalled = false;
   /** rotate() calls not settled yet, and when the last one settled (a retired socket may linger). */
   rotating = 0;
+  /** waitFor() promises not settled yet; none may outlive close(). */
+  waiting = 0;
+  waits = 0;
   rotatedAt = 0;
   closedEmitted = false;
   closePromise: Promise<void> | undefined;
@@ -368,6 +371,9 @@ class Run {
           stream.pause();
           setTimeout(() => stream.resume(), 50);
           break;
+        case 'waitFor':
+          this.#waitFor();
+          break;
       }
     } catch (error) {
       const allowed = action === 'start' && this.closeCalled && error instanceof ResilientStreamError && error.code === 'RS_CLOSED';
@@ -382,6 +388,22 @@ class Run {
       this.handshakesAtCloseResolved = this.feed.handshakeAttempts;
       this.acceptedAtCloseResolved = this.feed.connectionsAccepted;
     });
+  }
+
+  /** waitFor() settles with the state, or rejects with a ResilientStreamError (closed, failed, a bad state name): never hangs past close(). */
+  #waitFor(): void {
+    const states = ['open', 'closed', 'reconnecting', 'opened'] as const;
+    const state = states[this.waits++ % states.length] as StreamState;
+    this.waiting++;
+    this.stream.waitFor(state).then(
+      (reached) => {
+        if (reached !== state) this.violate(`waitFor('${state}') resolved with '${reached}'`);
+      },
+      (error: unknown) => {
+        if (!(error instanceof ResilientStreamError)) this.violate(`waitFor('${state}') rejected with ${show(error)}`);
+        else if ((state as string) === 'opened' && error.code !== 'RS_INVALID_OPTIONS') this.violate(`waitFor('opened') rejected with ${error.code}, not RS_INVALID_OPTIONS`);
+      },
+    ).finally(() => this.waiting--);
   }
 
   /** rotate() may reject (RS_ROTATION_FAILED): that is its documented answer, never a violation. */
@@ -526,6 +548,7 @@ class Run {
     if (closed && this.stream.state !== 'closed') this.violate(`close() resolved but the state is ${this.stream.state}`);
     if (closed && !this.closedEmitted) this.violate(`close() resolved without a state -> closed event`);
     if (this.clock.armed !== 0) this.violate(`${this.clock.armed} stream timer(s) still armed after close() resolved`);
+    if (!(await until(() => this.waiting === 0, 500))) this.violate(`${this.waiting} waitFor() promise(s) still pending after close() resolved`);
     await sleep(QUIET_AFTER_CLOSE_MS);
     const gone = await until(() => this.feed.connectionCount === 0, SOCKET_GRACE_MS);
     if (!gone) this.violate(`${this.feed.connectionCount} server-side socket(s) still open after close()`);
