@@ -15,7 +15,7 @@ import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 export const TOPICS = ['a', 'b', 'c'] as const;
 export type Topic = (typeof TOPICS)[number];
 type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state';
-type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor';
+type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor' | 'once' | 'health';
 
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
 export type Command =
@@ -101,7 +101,7 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
       arbitrary: fc
         .record({
           event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state'),
-          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor'),
+          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor', 'once', 'health'),
         })
         .map((r): Command => ({ kind: 'listener', ...r })),
     },
@@ -374,6 +374,12 @@ class Run {
         case 'waitFor':
           this.#waitFor();
           break;
+        case 'once':
+          this.#once();
+          break;
+        case 'health':
+          stream.health();
+          break;
       }
     } catch (error) {
       const allowed = action === 'start' && this.closeCalled && error instanceof ResilientStreamError && error.code === 'RS_CLOSED';
@@ -402,6 +408,19 @@ class Run {
       (error: unknown) => {
         if (!(error instanceof ResilientStreamError)) this.violate(`waitFor('${state}') rejected with ${show(error)}`);
         else if ((state as string) === 'opened' && error.code !== 'RS_INVALID_OPTIONS') this.violate(`waitFor('opened') rejected with ${error.code}, not RS_INVALID_OPTIONS`);
+      },
+    ).finally(() => this.waiting--);
+  }
+
+  /** once(event) resolves with the next payload or rejects RS_CLOSED: never hangs past close(). */
+  #once(): void {
+    const events = ['open', 'close', 'message', 'gap'] as const;
+    const event = events[this.waits++ % events.length]!;
+    this.waiting++;
+    this.stream.once(event).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof ResilientStreamError) || error.code !== 'RS_CLOSED') this.violate(`once('${event}') rejected with ${show(error)}`);
       },
     ).finally(() => this.waiting--);
   }
@@ -548,7 +567,7 @@ class Run {
     if (closed && this.stream.state !== 'closed') this.violate(`close() resolved but the state is ${this.stream.state}`);
     if (closed && !this.closedEmitted) this.violate(`close() resolved without a state -> closed event`);
     if (this.clock.armed !== 0) this.violate(`${this.clock.armed} stream timer(s) still armed after close() resolved`);
-    if (!(await until(() => this.waiting === 0, 500))) this.violate(`${this.waiting} waitFor() promise(s) still pending after close() resolved`);
+    if (!(await until(() => this.waiting === 0, 500))) this.violate(`${this.waiting} waitFor()/once() promise(s) still pending after close() resolved`);
     await sleep(QUIET_AFTER_CLOSE_MS);
     const gone = await until(() => this.feed.connectionCount === 0, SOCKET_GRACE_MS);
     if (!gone) this.violate(`${this.feed.connectionCount} server-side socket(s) still open after close()`);
