@@ -15,7 +15,7 @@ import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 export const TOPICS = ['a', 'b', 'c'] as const;
 export type Topic = (typeof TOPICS)[number];
 type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state';
-type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor' | 'once' | 'health';
+type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor' | 'once' | 'health' | 'iterate';
 
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
 export type Command =
@@ -101,7 +101,7 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
       arbitrary: fc
         .record({
           event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state'),
-          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor', 'once', 'health'),
+          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor', 'once', 'health', 'iterate'),
         })
         .map((r): Command => ({ kind: 'listener', ...r })),
     },
@@ -380,6 +380,9 @@ class Run {
         case 'health':
           stream.health();
           break;
+        case 'iterate':
+          void this.#iterate();
+          break;
       }
     } catch (error) {
       const allowed = action === 'start' && this.closeCalled && error instanceof ResilientStreamError && error.code === 'RS_CLOSED';
@@ -410,6 +413,21 @@ class Run {
         else if ((state as string) === 'opened' && error.code !== 'RS_INVALID_OPTIONS') this.violate(`waitFor('opened') rejected with ${error.code}, not RS_INVALID_OPTIONS`);
       },
     ).finally(() => this.waiting--);
+  }
+
+  /** An async iterator taking up to three messages: each next() settles, at the latest with done at close(). */
+  async #iterate(): Promise<void> {
+    this.waiting++;
+    const iterator = this.stream[Symbol.asyncIterator]();
+    try {
+      for (let taken = 0; taken < 3; taken++) if ((await iterator.next()).done === true) break;
+    } catch (error) {
+      // The stream failing ends iterators with its error; anything else is a violation.
+      if (!(error instanceof ResilientStreamError)) this.violate(`an iterator's next() rejected with ${show(error)}`);
+    } finally {
+      await iterator.return?.();
+      this.waiting--;
+    }
   }
 
   /** once(event) resolves with the next payload or rejects RS_CLOSED: never hangs past close(). */
