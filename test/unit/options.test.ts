@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, ResilientStream, ResilientStreamError } from '../../src/index.js';
-import { resolveOptions } from '../../src/resolve-options.js';
+import fc from 'fast-check';
+import { OPTION_NAMES, resolveOptions } from '../../src/resolve-options.js';
 
 const url = 'ws://127.0.0.1:1/';
 
@@ -128,5 +129,21 @@ describe('resolveOptions', () => {
     expect(() => new ResilientStream({ url, backoff: { factor: 0.5 } })).toThrowError(
       expect.objectContaining({ code: 'RS_INVALID_OPTIONS' }),
     );
+  });
+});
+
+describe('resolveOptions on anything', () => {
+  it('either resolves a frozen result or throws RS_INVALID_OPTIONS, whatever the value of any option', () => {
+    const key = fc.constantFrom(...OPTION_NAMES, 'bogus', '__proto__', 'constructor');
+    fc.assert(fc.property(fc.dictionary(key, fc.anything({ withNullPrototype: true, withBigInt: true, withMap: true, withSet: true, withTypedArray: true }), { maxKeys: 4 }), (extra) => {
+      try {
+        const resolved = resolveOptions({ url, ...extra } as never);
+        expect(Object.isFrozen(resolved)).toBe(true);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ResilientStreamError);
+        expect((error as ResilientStreamError).code).toBe('RS_INVALID_OPTIONS');
+        expect(typeof (error as Error).message).toBe('string');
+      }
+    }), { numRuns: 2_000 });
   });
 });
