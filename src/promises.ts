@@ -25,11 +25,10 @@ export interface WaitForOptions {
  * Settles once: listens with `listen`, and tears down every listener, the timer and the abort
  * handler on whichever outcome comes first.
  */
-function settleOnce<T>(clock: Clock, options: WaitForOptions | undefined, what: string,
+function settleOnce<T>(clock: Clock, options: WaitForOptions, what: string,
   listen: (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    // A mistake here throws RS_INVALID_OPTIONS, which rejects this promise: a typo must not wait forever.
-    const { timeoutMs, signal } = checked(options);
+    const { timeoutMs, signal } = options;
     if (signal?.aborted === true) return reject(signal.reason);
     let timer: unknown;
     let unlisten = (): void => {};
@@ -73,15 +72,17 @@ export function waitForState(stream: Observable, clock: Clock, states: readonly 
     return Promise.reject(new ResilientStreamError('RS_INVALID_OPTIONS',
       `Expected waitFor() to get a state or a list of them (${Object.keys(TRANSITIONS).join(', ')}), got ${describe(states)}.`));
   }
+  let settings: WaitForOptions;
   try {
-    checked(options);
+    settings = checked(options);
   } catch (error) {
+    // A typo must not wait for ever, a NaN timeout not fire at once: RS_INVALID_OPTIONS.
     return Promise.reject(error);
   }
   if (states.includes(stream.state)) return Promise.resolve(stream.state);
   // No state follows `closed`: waiting would never end.
   if (stream.state === 'closed') return Promise.reject(new ResilientStreamError('RS_CLOSED', `The stream is closed; state ${states.join(' or ')} will never come.`));
-  return settleOnce<StreamState>(clock, options, `state ${states.join(' or ')}`, (resolve, reject) => {
+  return settleOnce<StreamState>(clock, settings, `state ${states.join(' or ')}`, (resolve, reject) => {
     let isFailing = false;
     const onState = ({ to }: StateEvent): void => {
       if (states.includes(to)) return resolve(to);
@@ -106,9 +107,9 @@ export function waitForState(stream: Observable, clock: Clock, states: readonly 
  * rejects with RS_CLOSED when the stream closes first (unless the awaited event is `state`).
  */
 export function nextEvent<P>(stream: Observable, clock: Clock, event: string,
-  listen: (listener: (payload: P) => void) => () => void, options?: WaitForOptions): Promise<P> {
+  listen: (listener: (payload: P) => void) => () => void): Promise<P> {
   if (stream.state === 'closed') return Promise.reject(new ResilientStreamError('RS_CLOSED', `The stream is closed; '${event}' will never come.`));
-  return settleOnce<P>(clock, options, `'${event}'`, (resolve, reject) => {
+  return settleOnce<P>(clock, {}, `'${event}'`, (resolve, reject) => {
     const onState = ({ to }: StateEvent): void => {
       if (to === 'closed' && event !== 'state') reject(new ResilientStreamError('RS_CLOSED', `The stream closed before '${event}'.`));
     };
