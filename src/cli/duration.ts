@@ -1,9 +1,7 @@
 import { InvalidArgumentError } from 'commander';
+import { MAX_DURATION_MS } from '../validate.js';
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** The longest delay a timer can hold (Node fires a longer one at once: `--duration 600h` would stop at once). */
-const LONGEST_MS = 2 ** 31 - 1;
 
 /**
  * Parses a duration such as `500ms`, `10s`, `1.5m` or `2h` into milliseconds; a bare number is
@@ -14,7 +12,8 @@ export function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
   if (match === null) throw new InvalidArgumentError(`Expected a duration such as 500ms, 10s, 2m or 1h, got ${JSON.stringify(text)}.`);
   const ms = Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']!);
-  if (ms > LONGEST_MS) throw new InvalidArgumentError(`Expected a duration up to 596h (${LONGEST_MS} ms), got ${JSON.stringify(text)}.`);
+  // Node fires a longer timer at once: `--duration 600h` would stop at once.
+  if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(`Expected a duration up to 596h (${MAX_DURATION_MS} ms), got ${JSON.stringify(text)}.`);
   return ms;
 }
 

@@ -1,5 +1,6 @@
 import { backoffDelay, checkedRandom, type BackoffPolicy } from '../backoff.js';
 import { systemClock } from '../clock.js';
+import { MAX_DURATION_MS } from '../validate.js';
 import type { Clock } from '../options.js';
 import { check, checkFunction, checkOptions } from './check-options.js';
 import { PIPE_TO_DEFAULTS, PipeRejectError, PipeWriteError, type PipeResult, type PipeSource, type PipeToOptions } from './pipe-options.js';
@@ -10,8 +11,6 @@ import type { Sink } from './sinks/sink.js';
 
 /** What a write raced against the drain deadline loses to. */
 const EXPIRED = Symbol('drain deadline');
-/** The longest delay a timer can hold, in ms. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Pipes a stream's messages into a sink: in order, in batches, at least once. A failing sink is
@@ -44,6 +43,8 @@ class Pipe<In> {
   readonly #flushIntervalMs: number;
   readonly #maxBuffered: number;
   readonly #policy: BackoffPolicy;
+  /** `options.random` with each draw checked; pipeTo has no channel for a misbehaving hook (onError gets write problems), so a bad draw is replaced quietly. */
+  readonly #random: () => number;
   readonly #clock: Clock;
   #buffer: In[] = [];
   #counts = { received: 0, written: 0, rejected: 0, retried: 0, unwritten: 0, pauses: 0, maxBuffered: 0 };
@@ -78,6 +79,7 @@ class Pipe<In> {
     const canPause = typeof stream === 'object' && stream !== null && typeof stream.pause === 'function' && typeof stream.resume === 'function';
     check('stream', stream, canPause, 'a stream with pause() and resume() (a ResilientStream or a StreamPool)');
     check('sink', sink, typeof sink === 'object' && sink !== null && typeof sink.write === 'function', 'an object with a write(batch) method, or a file path');
+    this.#random = checkedRandom(options.random ?? Math.random, () => {});
     this.#policy = { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs), factor: 2, jitter: 'full' };
     this.#clock = options.clock ?? systemClock;
     this.done = new Promise<PipeResult>((resolve) => (this.#finish = resolve));
@@ -145,8 +147,6 @@ class Pipe<In> {
    * neither change what is retried nor what is taken off the buffer.
    */
   async #writeWithRetry(count: number): Promise<number | undefined> {
-    // pipeTo has no channel for a misbehaving hook (onError gets write problems): a bad draw is replaced quietly.
-    const random = checkedRandom(this.#options.random ?? Math.random, () => {});
     let attempt = 0;
     while (count > 0) {
       try {
@@ -162,7 +162,7 @@ class Pipe<In> {
         attempt++;
         const left = this.#drainDeadline === undefined ? Infinity : this.#drainDeadline - this.#clock.now();
         if (left <= 0) return undefined;
-        const delayMs = Math.min(left, backoffDelay(attempt, this.#policy, random));
+        const delayMs = Math.min(left, backoffDelay(attempt, this.#policy, this.#random));
         this.#counts.retried++;
         this.#report(new PipeWriteError(cause, attempt, count, delayMs));
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delayMs));
@@ -203,7 +203,7 @@ class Pipe<In> {
     const { drainTimeoutMs } = this.#options;
     if (drainTimeoutMs !== undefined && Number.isFinite(drainTimeoutMs)) {
       this.#drainDeadline = this.#clock.now() + drainTimeoutMs;
-      this.#drainTimer = this.#clock.setTimeout(this.#expireDrain, Math.min(drainTimeoutMs, LONGEST_TIMER_MS));
+      this.#drainTimer = this.#clock.setTimeout(this.#expireDrain, Math.min(drainTimeoutMs, MAX_DURATION_MS));
     }
     this.#stream.off('message', this.#onMessage);
     this.#stream.off('state', this.#onState);
@@ -254,7 +254,7 @@ function positiveInteger(field: string, value: number): number {
 
 /** A delay a timer can be armed with: Node fires a longer one at once, which would turn a retry wait into a 1 ms loop. */
 function timerMs(field: string, value: number): number {
-  check(field, value, typeof value === 'number' && value >= 0 && value <= LONGEST_TIMER_MS, `a number of ms from 0 to ${LONGEST_TIMER_MS}`);
+  check(field, value, typeof value === 'number' && value >= 0 && value <= MAX_DURATION_MS, `a number of ms from 0 to ${MAX_DURATION_MS}`);
   return value;
 }
 
