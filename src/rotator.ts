@@ -196,24 +196,12 @@ export class Rotator<In, Out> implements RotationOutcome<In, Out> {
   /** Waits for the shared lock, then rotates if the stream is still rotatable; a lock that fails is a failed rotation. */
   async #acquire(acquire: NonNullable<RotateOptions['acquire']>, reason: RotationReason): Promise<void> {
     const acquiring = (this.#acquiring = new AbortController());
-    let release: () => void;
-    try {
-      release = await acquire({ signal: acquiring.signal });
-    } catch (cause) {
+    const release = await grantOf(acquire, acquiring.signal, reason);
+    if (release instanceof ResilientStreamError) {
       if (this.#acquiring !== acquiring) return;
       this.#acquiring = undefined;
-      const error = new ResilientStreamError('RS_ROTATION_FAILED', `Rotation (${reason}) failed: rotate.acquire rejected.`, { cause });
-      this.#host.error(error);
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-      return;
-    }
-    if (typeof release !== 'function') {
-      if (this.#acquiring !== acquiring) return;
-      this.#acquiring = undefined;
-      const error = new ResilientStreamError('RS_ROTATION_FAILED',
-        `Rotation (${reason}) failed: expected rotate.acquire to resolve with a release function, got ${describe(release)}.`);
-      this.#host.error(error);
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+      this.#host.error(release);
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(release);
       return;
     }
     const current = this.#host.rotatable();
@@ -284,5 +272,18 @@ function guard<R>(call: () => R): R | undefined {
     return call();
   } catch {
     return undefined;
+  }
+}
+
+/** What `rotate.acquire` granted: its release function, or the error that fails the rotation (it rejected, or gave no function). */
+async function grantOf(acquire: NonNullable<RotateOptions['acquire']>, signal: AbortSignal, reason: RotationReason): Promise<(() => void) | ResilientStreamError> {
+  try {
+    const release = await acquire({ signal });
+    // Typed as a function, but a hook may resolve with anything.
+    if (typeof release === 'function') return release;
+    return new ResilientStreamError('RS_ROTATION_FAILED',
+      `Rotation (${reason}) failed: expected rotate.acquire to resolve with a release function, got ${describe(release)}.`);
+  } catch (cause) {
+    return new ResilientStreamError('RS_ROTATION_FAILED', `Rotation (${reason}) failed: rotate.acquire rejected.`, { cause });
   }
 }
