@@ -18,12 +18,12 @@ export interface UpdateRules {
   readonly checksummed: boolean;
 }
 
-/** Whether `update` can be applied whole. */
+/** Whether `update` can be applied whole (no message is built for one that can). */
 export function isBookUpdate(update: WireUpdate, rules: UpdateRules): update is BookUpdate {
-  return isSide(update.bids) && isSide(update.asks) && hasIds(update, rules) && hasChecksum(update, rules);
+  return problemOf(update, rules) === undefined;
 }
 
-/** What is wrong with an update {@link isBookUpdate} refused, in the venue's terms where it can. */
+/** What is wrong with `update`, in the venue's terms where it can; undefined when it can be applied whole. */
 export function problemOf(update: WireUpdate, rules: UpdateRules): string | undefined {
   const side = sideProblem('bids', update.bids) ?? sideProblem('asks', update.asks);
   if (side !== undefined) return side;
@@ -32,12 +32,6 @@ export function problemOf(update: WireUpdate, rules: UpdateRules): string | unde
   }
   if (!hasChecksum(update, rules)) return `the checksum is ${show(update.checksum)}, expected an unsigned 32-bit integer`;
   return undefined;
-}
-
-function isSide(side: unknown): boolean {
-  if (!Array.isArray(side)) return false;
-  for (let i = 0; i < side.length; i++) if (!isLevel(side[i])) return false;
-  return true;
 }
 
 function isLevel(level: unknown): boolean {
