@@ -56,7 +56,8 @@ export class Backpressure<In> implements IteratorHost<In> {
 
   /** Hands a message to every iterator. */
   push(message: In): void {
-    if (this.#iterators !== undefined) for (const iterator of this.#iterators) iterator.push(message);
+    // Per message: the loop is out of line so this inlines (most streams have no iterator).
+    if (this.#iterators !== undefined) pushAll(this.#iterators, message);
   }
 
   /** Ends every iterator after what it buffered; with `error`, their next() rejects then. */
@@ -78,4 +79,8 @@ export class Backpressure<In> implements IteratorHost<In> {
   returned(iterator: MessageIterator<In>): void {
     this.#iterators?.delete(iterator);
   }
+}
+
+function pushAll<In>(iterators: Set<MessageIterator<In>>, message: In): void {
+  for (const iterator of iterators) iterator.push(message);
 }

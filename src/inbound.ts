@@ -31,6 +31,8 @@ export class Inbound<In> {
   readonly #isPong: ((message: In) => boolean) | undefined;
   readonly #isData: ((message: In) => boolean) | undefined;
   readonly #topicOf: ((message: In) => string | undefined) | undefined;
+  /** Whether any of the three above is set. */
+  readonly #isHooked: boolean;
   readonly #liveness: LivenessMonitor;
   /** Set again when the resyncer arrives (the browser build loads it after construction). */
   sink: MessageSink<In>;
@@ -42,6 +44,7 @@ export class Inbound<In> {
     this.#isPong = options.heartbeat === false ? undefined : options.heartbeat.isPong;
     this.#isData = options.isData;
     this.#topicOf = options.topicOf;
+    this.#isHooked = this.#isPong !== undefined || this.#isData !== undefined || this.#topicOf !== undefined;
     this.#liveness = liveness;
     this.sink = sink;
     this.#host = host;
@@ -56,9 +59,17 @@ export class Inbound<In> {
     try {
       message = this.#decode(data);
     } catch (cause) {
-      this.#host.error(new ResilientStreamError('RS_DECODE', `Could not decode a ${byteLength}-byte message: ${describe(cause)}`, { cause }));
-      return;
+      return this.#undecodable(cause, byteLength);
     }
+    if (this.#isHooked) return this.#route(message);
+    liveness.recordData();
+    this.received++;
+    this.sink.deliver(message, undefined, true);
+  }
+
+  /** The rest of {@link receive} when `heartbeat.isPong`, `isData` or `topicOf` is set: out of line, so the plain path stays small. */
+  #route(message: In): void {
+    const liveness = this.#liveness;
     if (this.#isPong !== undefined && this.#guard('heartbeat.isPong', this.#isPong, message) === true) return;
     const isData = this.#isData === undefined || this.#guard('isData', this.#isData, message) === true;
     if (isData) liveness.recordData();
@@ -79,6 +90,11 @@ export class Inbound<In> {
       this.#host.error(new ResilientStreamError('RS_LISTENER', `${name} threw: ${describe(cause)}`, { cause, event: name }));
       return undefined;
     }
+  }
+
+  // The failures are out of line: building their messages would make `receive` too large to inline.
+  #undecodable(cause: unknown, byteLength: number): void {
+    this.#host.error(new ResilientStreamError('RS_DECODE', `Could not decode a ${byteLength}-byte message: ${describe(cause)}`, { cause }));
   }
 
   #tooLarge(byteLength: number): void {

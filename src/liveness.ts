@@ -90,9 +90,13 @@ export class LivenessMonitor {
   /** Counts one data message; learns its gap when staleness is adaptive (the one clock read it costs). */
   recordData(): void {
     this.data++;
-    if (this.#gaps === undefined) return;
+    // The rest is out of line: this runs per message and must stay small enough to inline.
+    if (this.#gaps !== undefined) this.#learnGap(this.#gaps);
+  }
+
+  #learnGap(gaps: P2Quantile): void {
     const now = this.#clock.now();
-    if (this.#lastDataExactAt !== undefined) this.#gaps.add(now - this.#lastDataExactAt);
+    if (this.#lastDataExactAt !== undefined) gaps.add(now - this.#lastDataExactAt);
     this.#lastDataExactAt = now;
     // The learned threshold can shrink far below the one the armed timer was planned for
     // (maxMs while warming up): re-plan so detection keeps its resolution.

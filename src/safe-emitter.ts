@@ -112,28 +112,33 @@ export class SafeEmitter<Events extends EventMap> {
 
   /** Emits `event` with (`argument`, `detail`) to every listener, isolating throws. True if anyone listened. */
   protected emitSafe(event: string, argument: unknown, detail?: unknown): boolean {
-    // Kept this small so the JIT inlines it into each caller: the slot load then has a constant
-    // key at every call site instead of one megamorphic keyed load for every event (the message
-    // path emits 'message' and 'data' per frame).
+    // The message path emits per frame, so every step down to the user's listener is kept small
+    // enough for the JIT to inline it (its budget is in bytecode): the slot load then has a
+    // constant key at each call site, and the listener itself can be inlined. Rare work (several
+    // listeners, `once`) is out of line.
     const slot = this.#slots?.[event];
     if (slot === undefined) return false;
-    this.#dispatch(slot, event, argument, detail);
+    if (Array.isArray(slot)) this.#callAll(slot as readonly Listener[], event, argument, detail);
+    else this.#call(slot as Listener, event, argument, detail);
     return true;
   }
 
-  #dispatch(slot: Slot, event: string, argument: unknown, detail: unknown): void {
-    if (!Array.isArray(slot)) this.#call(slot as Listener, event, argument, detail);
-    else for (const entry of slot) this.#call(entry, event, argument, detail);
+  #callAll(slot: readonly Listener[], event: string, argument: unknown, detail: unknown): void {
+    for (const entry of slot) this.#call(entry, event, argument, detail);
   }
 
   #call(entry: Listener, event: string, argument: unknown, detail: unknown): void {
-    if (entry.once) this.off(event as EventNames<Events>, entry.fn as never, undefined, true);
+    if (entry.once) this.#forget(entry, event);
     try {
       if (detail === undefined) entry.fn.call(entry.context, argument);
       else entry.fn.call(entry.context, argument, detail);
     } catch (error) {
       this.listenerFailed(error, event, detail);
     }
+  }
+
+  #forget(entry: Listener, event: string): void {
+    this.off(event as EventNames<Events>, entry.fn as never, undefined, true);
   }
 
   #add(event: string | symbol, fn: unknown, context: unknown, once: boolean): this {
