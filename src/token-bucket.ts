@@ -1,7 +1,7 @@
+import { MAX_DURATION_MS } from './validate.js';
+
 /** Float slack: a bucket refilled for exactly the time `waitMs()` named must hold its token. */
 const EPSILON = 1e-9;
-/** The longest delay a timer can hold (Node fires longer ones at once): waits are capped to it. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A token bucket, the classic traffic shaper (as in RFC 2697's single-rate meter): tokens accrue at
@@ -41,7 +41,7 @@ export class TokenBucket {
    */
   waitMs(now: number): number {
     this.#refill(now);
-    return this.#tokens >= 1 - EPSILON ? 0 : Math.min(LONGEST_TIMER_MS, Math.ceil((1 - this.#tokens) / this.#perMs));
+    return this.#tokens >= 1 - EPSILON ? 0 : Math.min(MAX_DURATION_MS, Math.ceil((1 - this.#tokens) / this.#perMs));
   }
 
   #refill(now: number): void {

@@ -1,7 +1,5 @@
+import { MAX_DURATION_MS } from '../validate.js';
 import { FEED_DIALECTS, type FeedDialect } from './dialect.js';
-
-/** The longest delay a Node timer takes (2^31 - 1 ms); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options of {@link createFeedServer}. Every field is optional. */
 export interface FeedServerOptions {
@@ -125,8 +123,8 @@ function resolveLimits(limits: FeedServerLimits): ResolvedFeedServerLimits {
   check('limits', limits, typeof limits === 'object' && limits !== null && !Array.isArray(limits), 'an object');
   const { maxConnectionAgeMs, ageClose = {}, inboundMessagesPerSecond, countControlFrames = true, maxTopicsPerConnection, dialsPerSecond } = limits;
   const rate = (field: string, value: unknown): void => check(`limits.${field}`, value, value === undefined || (isFiniteAtLeast(value, 0) && (value as number) > 0), 'a finite number > 0');
-  const ageOk = maxConnectionAgeMs === undefined || (isFiniteAtLeast(maxConnectionAgeMs, 1) && maxConnectionAgeMs <= MAX_TIMER_MS);
-  check('limits.maxConnectionAgeMs', maxConnectionAgeMs, ageOk, `a number of ms from 1 to ${MAX_TIMER_MS}`);
+  const ageOk = maxConnectionAgeMs === undefined || (isFiniteAtLeast(maxConnectionAgeMs, 1) && maxConnectionAgeMs <= MAX_DURATION_MS);
+  check('limits.maxConnectionAgeMs', maxConnectionAgeMs, ageOk, `a number of ms from 1 to ${MAX_DURATION_MS}`);
   rate('inboundMessagesPerSecond', inboundMessagesPerSecond);
   rate('dialsPerSecond', dialsPerSecond);
   const inboundBurst = limits.inboundBurst ?? Math.max(1, inboundMessagesPerSecond ?? 1);
