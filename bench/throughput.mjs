@@ -1,7 +1,7 @@
 // Benchmark 1 + 2: throughput (messages/s) and client CPU per message on a firehose of ~124-byte
 // trade ticks. Contenders alternate (rotated order per round); each run is a fresh client process
 // against one long-lived server process. Usage:
-//   node bench/throughput.mjs [--rounds=7] [--messages=1000000] [--warmup=100000] [--contenders=ws,rs,...]
+//   node bench/throughput.mjs [--rounds=15] [--messages=1000000] [--warmup=100000] [--contenders=ws,rs,...]
 import { ensureBeforeBuild } from './lib/before.mjs';
 import { ensureBuild } from './lib/env.mjs';
 import { CONTENDERS, SEQUENCE_OPTIONS_TEXT } from './lib/contenders.mjs';
@@ -121,7 +121,7 @@ async function main() {
   const args = parseArgs();
   if (renderOnly(args, { throughput: render })) return;
   const config = {
-    rounds: args.rounds ?? 7,
+    rounds: args.rounds ?? 15,
     messages: args.messages ?? 1_000_000,
     warmup: args.warmup ?? 100_000,
     contenders: String(args.contenders ?? 'ws,rs,rs-seq,rws,partysocket').split(','),
