@@ -112,20 +112,31 @@ export class Resyncer<In> {
       return;
     }
     const key = this.#options.topicOf === undefined ? '' : topic ?? '';
-    const range = this.#rangeOf(message);
+    const value = this.#sequenceOf(message);
+    // The usual answer, one number, needs no [n, n] pair: no allocation per message.
+    if (Number.isSafeInteger(value)) return this.#process(message, isData, topic, key, value as number, value as number);
+    const range = this.#rangeFrom(value);
     if (range === undefined) this.#process(message, isData, topic, key, Number.NaN, Number.NaN);
     else this.#process(message, isData, topic, key, range[0], range[1]);
   }
 
   /** The extractor's answer as a range; a throw or an unusable answer is reported and means "untracked". */
   #rangeOf(message: In): SequenceRange | undefined {
-    let value: unknown;
+    return this.#rangeFrom(this.#sequenceOf(message));
+  }
+
+  /** What `sequence` says of `message`; undefined (untracked) when it throws, which is reported. */
+  #sequenceOf(message: In): unknown {
     try {
-      value = this.#options.sequence!(message);
+      return this.#options.sequence!(message);
     } catch (cause) {
       this.#callbacks.emit('error', new ResilientStreamError('RS_LISTENER', `sequence threw: ${describe(cause)}`, { cause, event: 'sequence' }));
       return undefined;
     }
+  }
+
+  /** An extractor's answer as a range; an unusable one is reported and means "untracked". */
+  #rangeFrom(value: unknown): SequenceRange | undefined {
     const range = toRange(value);
     if (range !== 'invalid') return range;
     this.#callbacks.emit('error', new ResilientStreamError('RS_SEQUENCE',

@@ -42,23 +42,25 @@ export type SequenceVerdict = 'first' | 'in-order' | 'gap' | 'duplicate';
  * `check` is O(1) and allocates nothing for a key it has seen before.
  */
 export class SequenceTracker {
-  readonly #last = new Map<string, number>();
+  /** L per key, in a box so an accepted message updates it in place (one map lookup per message). */
+  readonly #last = new Map<string, { last: number }>();
   #gaps = 0;
   #duplicates = 0;
   #lastGapExpected = Number.NaN;
 
   /** Classifies the message `[first, last]` on `key` and updates L (see the class note). */
   check(key: string, first: number, last: number): SequenceVerdict {
-    const previous = this.#last.get(key);
-    if (previous === undefined) {
-      this.#last.set(key, last);
+    const entry = this.#last.get(key);
+    if (entry === undefined) {
+      this.#last.set(key, { last });
       return 'first';
     }
+    const previous = entry.last;
     if (last <= previous) {
       this.#duplicates++;
       return 'duplicate';
     }
-    this.#last.set(key, last);
+    entry.last = last;
     if (first > previous + 1) {
       this.#gaps++;
       this.#lastGapExpected = previous + 1;
@@ -74,12 +76,14 @@ export class SequenceTracker {
 
   /** The last accepted sequence number on `key`, or undefined when none was seen (or it was deleted). */
   last(key: string): number | undefined {
-    return this.#last.get(key);
+    return this.#last.get(key)?.last;
   }
 
   /** Sets L for `key` outright, e.g. to a snapshot's sequence after a resync. */
   set(key: string, last: number): void {
-    this.#last.set(key, last);
+    const entry = this.#last.get(key);
+    if (entry === undefined) this.#last.set(key, { last });
+    else entry.last = last;
   }
 
   /** Forgets `key`: its next message is `'first'` again. */
