@@ -99,8 +99,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     deliver(message: In, topic: string | undefined, isData: boolean): void {
       const s = this.#s;
       s.emitSafe('message', message);
-      // Checked first: calling emitSafe for an event nobody listens to costs ~50 ns a message here
-      // (measured; the call is not inlined once the message path has used the JIT's budget).
+      // Checked first: an emitSafe call for `data` with nobody listening measured ~50 ns a message
+      // on this path (in process); with the check, the path measures the same as without the emit.
       if (isData && s.listenerCount('data') !== 0) s.emitSafe('data', message);
       s.#backpressure.push(message);
       s.#parts?.rotator?.delivered(message, topic);

@@ -114,8 +114,8 @@ export class SafeEmitter<Events extends EventMap> {
   protected emitSafe(event: string, argument: unknown, detail?: unknown): boolean {
     // The message path emits per frame, so every step down to the user's listener is kept small
     // enough for the JIT to inline it (its budget is in bytecode): the slot load then has a
-    // constant key at each call site, and the listener itself can be inlined. Rare work (several
-    // listeners, `once`) is out of line.
+    // constant key at each call site, and the listener itself can be inlined. The loop over several
+    // listeners is out of line.
     const slot = this.#slots?.[event];
     if (slot === undefined) return false;
     if (Array.isArray(slot)) this.#callAll(slot as readonly Listener[], event, argument, detail);
@@ -128,17 +128,13 @@ export class SafeEmitter<Events extends EventMap> {
   }
 
   #call(entry: Listener, event: string, argument: unknown, detail: unknown): void {
-    if (entry.once) this.#forget(entry, event);
+    if (entry.once) this.off(event as EventNames<Events>, entry.fn as never, undefined, true);
     try {
       if (detail === undefined) entry.fn.call(entry.context, argument);
       else entry.fn.call(entry.context, argument, detail);
     } catch (error) {
       this.listenerFailed(error, event, detail);
     }
-  }
-
-  #forget(entry: Listener, event: string): void {
-    this.off(event as EventNames<Events>, entry.fn as never, undefined, true);
   }
 
   #add(event: string | symbol, fn: unknown, context: unknown, once: boolean): this {
