@@ -342,48 +342,27 @@ class Run {
   }
 
   /** Calls an API method the way an application would; throws only what the docs allow. */
-  #call(action: ListenerAction | 'start', where: string): void {
+  #call(action: ListenerAction, where: string): void {
     const { stream } = this;
+    const calls: Record<ListenerAction, () => void> = {
+      start: () => stream.start(),
+      close: () => this.#close(1000),
+      reconnect: () => stream.reconnect(),
+      subscribe: () => stream.subscribe('c'),
+      unsubscribe: () => stream.unsubscribe('a'),
+      send: () => this.#send(),
+      rotate: () => this.#rotate(),
+      pause: () => {
+        stream.pause();
+        setTimeout(() => stream.resume(), 50);
+      },
+      waitFor: () => this.#waitFor(),
+      once: () => this.#once(),
+      health: () => void stream.health(),
+      iterate: () => void this.#iterate(),
+    };
     try {
-      switch (action) {
-        case 'start':
-          stream.start();
-          break;
-        case 'close':
-          this.#close(1000);
-          break;
-        case 'reconnect':
-          stream.reconnect();
-          break;
-        case 'subscribe':
-          stream.subscribe('c');
-          break;
-        case 'unsubscribe':
-          stream.unsubscribe('a');
-          break;
-        case 'send':
-          this.#send();
-          break;
-        case 'rotate':
-          this.#rotate();
-          break;
-        case 'pause':
-          stream.pause();
-          setTimeout(() => stream.resume(), 50);
-          break;
-        case 'waitFor':
-          this.#waitFor();
-          break;
-        case 'once':
-          this.#once();
-          break;
-        case 'health':
-          stream.health();
-          break;
-        case 'iterate':
-          void this.#iterate();
-          break;
-      }
+      calls[action]();
     } catch (error) {
       const allowed = action === 'start' && this.closeCalled && error instanceof ResilientStreamError && error.code === 'RS_CLOSED';
       if (!allowed) this.violate(`${action}() ${where} threw ${show(error)}`);
