@@ -1,9 +1,20 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+import { BROWSER_ALIAS, browserTwins, coreFromIndex, PARTS, partsApart } from './scripts/browser-build.js';
 
-const SRC = fileURLToPath(new URL('src/', import.meta.url));
+/** What both browser builds share (scripts/browser-build.ts says how the two fit together). */
+const browser: Options = {
+  outDir: 'dist/browser',
+  format: ['esm'],
+  dts: false,
+  sourcemap: true,
+  target: 'es2022',
+  platform: 'browser',
+  noExternal: [/./],
+  esbuildOptions(options) {
+    options.alias = { ...options.alias, ...BROWSER_ALIAS };
+  },
+};
 
 const entry = {
   index: 'src/index.ts',
@@ -56,37 +67,24 @@ export default defineConfig([
   },
   {
     // Browsers: self-contained ES modules that a plain <script type="module"> can import, so every
-    // dependency is bundled (a page cannot resolve bare specifiers): `index.js` (everything but
-    // StreamPool) and `pool.js`, sharing chunks. isomorphic-ws is pinned to its browser entry, which
-    // only returns globalThis.WebSocket; `ws` and Node built-ins never get in. Types are shared with
-    // the ESM build (dist/index.d.ts, dist/pool/index.d.ts). `npm run size` checks the output.
-    entry: { index: 'src/browser.ts', pool: 'src/pool/index.ts' },
-    outDir: 'dist/browser',
-    format: ['esm'],
-    dts: false,
-    sourcemap: true,
-    target: 'es2022',
-    platform: 'browser',
-    noExternal: [/./],
-    // Optional parts (resync, rotation) become chunks fetched only by streams that use them: the
-    // browser loaders of src/lazy.browser.ts replace src/lazy.ts, which loads them with the stream.
+    // dependency is bundled (a page cannot resolve bare specifiers). isomorphic-ws is pinned to its
+    // browser entry, which only returns globalThis.WebSocket; `ws` and Node built-ins never get in.
+    // Types are shared with the ESM build (dist/index.d.ts, dist/pool/index.d.ts). `npm run size`
+    // checks the output.
+    //
+    // `index.js` (everything but StreamPool) is one file: all a page downloads up front. Each
+    // optional part stays an import() of its own file (src/lazy.browser.ts replaces src/lazy.ts,
+    // which loads them with the stream), built below.
+    ...browser,
+    entry: { index: 'src/browser.ts' },
+    esbuildPlugins: [partsApart, browserTwins],
+  },
+  {
+    // The satellites of `index.js`: `pool.js` and the optional parts. What they use of the core
+    // they read from `index.js` (src/browser-kit.ts); they share chunks only among themselves.
+    ...browser,
+    entry: { pool: 'src/pool/index.ts', ...Object.fromEntries(PARTS.map((part) => [part, `src/${part}.ts`])) },
     splitting: true,
-    esbuildOptions(options) {
-      options.alias = { ...options.alias, 'isomorphic-ws': 'isomorphic-ws/browser.js' };
-    },
-    // Browser twins: a relative import `./name.js` (or `../name.js`) from src/ resolves to
-    // `name.browser.ts` when that file sits next to `name.ts`, so a new twin needs no change here
-    // (lazy.browser.ts above; ws-listeners.browser.ts, as a page has no Node `ws` socket to listen
-    // to). A twin's own imports are left alone: it may import its Node sibling.
-    esbuildPlugins: [{
-      name: 'browser-twins',
-      setup(build) {
-        build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
-          const twin = join(args.resolveDir, args.path.replace(/\.js$/, '.browser.ts'));
-          if (!args.importer.startsWith(SRC) || args.importer === twin || !existsSync(twin)) return undefined;
-          return { path: twin };
-        });
-      },
-    }],
+    esbuildPlugins: [coreFromIndex, browserTwins],
   },
 ]);

@@ -22,7 +22,7 @@ const BROWSER_BUILD = join(ROOT, 'dist/browser/index.js');
  * optional parts fetched on demand are listed apart), min+gz, in bytes. Justified in
  * docs/browsers.md; lowered with every cut, raised only with a reason in the changelog.
  */
-export const BUDGET_BYTES = 19_200;
+export const BUDGET_BYTES = 18_100;
 
 /**
  * Code that must never appear in the browser build: each one means Node leaked in or a bare

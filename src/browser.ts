@@ -1,5 +1,7 @@
 // The browser build's entry: everything of `resilient-stream` but StreamPool, which pages import
 // from `resilient-stream/pool` (src/index.ts adds it back for Node).
+import { shareKit } from './browser-kit.js';
+
 export { ResilientStream } from './resilient-stream.js';
 export { ResilientStreamError, ERROR_CODES, isResilientStreamError } from './errors.js';
 export type { ErrorCode, ErrorDetails } from './errors.js';
@@ -49,3 +51,6 @@ export type {
   StreamHealth,
   TopicHealth,
 } from './events.js';
+
+// pool.js and the on-demand parts take the core from this file (src/browser-kit.ts).
+shareKit();

@@ -157,5 +157,7 @@ declare global {
     streamState(): string;
     streamHealth(): Record<string, unknown> | undefined;
     closeStream(): Promise<void> | undefined;
+    /** Imports `resilient-stream/pool`'s browser file and reports what `new StreamPool({ url: 'not a url' })` throws. */
+    poolError(): Promise<{ code: string; ours: boolean } | undefined>;
   }
 }

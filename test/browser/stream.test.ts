@@ -77,22 +77,30 @@ describe.skipIf(SKIP_BROWSER)('browser build in Chromium', () => {
   const reconnectedSince = (i: number): boolean => window.record.events.some((e, at) => at >= i && e.name === 'open' && e.isReconnect === true);
   const eventCount = (): Promise<number> => page.evaluate(() => window.record.events.length);
 
-  it('fetches the resync and rotation chunks only for a stream that uses them, and they work', async () => {
+  it('fetches the resync and rotation parts only for a stream that uses them, and they work with the page\'s core', async () => {
     const server = await startFeed();
     const scripts = (): Promise<string[]> => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js')));
     await open({ url: server.url });
     await until('data without the optional parts', () => window.record.messages >= 3);
-    expect((await scripts()).filter((name) => /\/(resyncer|rotator)-/.test(name))).toEqual([]);
+    // Up front the page has fetched its harness and index.js, one file, and nothing else of ours.
+    expect((await scripts()).filter((name) => name.includes('/dist/browser/')).map((name) => name.replace(/^.*\/dist\/browser\//, ''))).toEqual(['index.js']);
     await page.evaluate(() => window.closeStream());
 
     await open({ url: server.url, sequenced: true, rotate: { maxAgeMs: 400, overlapMs: 2_000 } });
     await until('two gapless rotations', () => window.record.events.filter((e) => e.name === 'rotated').length >= 2, 0, 10_000);
     const fetched = await scripts();
-    expect(fetched.some((name) => /\/resyncer-\w+\.js$/.test(name))).toBe(true);
-    expect(fetched.some((name) => /\/rotator-\w+\.js$/.test(name))).toBe(true);
+    expect(fetched.some((name) => name.endsWith('/dist/browser/resyncer.js'))).toBe(true);
+    expect(fetched.some((name) => name.endsWith('/dist/browser/rotator.js'))).toBe(true);
     expect(await eventsNamed('gap')).toEqual([]);
     expect(await page.evaluate(() => window.streamHealth()?.rotations)).toBeGreaterThanOrEqual(2);
     expect((await eventsNamed('error')).map((e) => e.code)).toEqual([]);
+    await page.evaluate(() => window.closeStream());
+
+    // Errors a part raises are instances of the page's ResilientStreamError: the part has no copy of its own.
+    await open({ url: server.url, sequenced: 'unusable' });
+    await until('an RS_SEQUENCE error from the resyncer', () => window.record.events.some((e) => e.name === 'error' && e.code === 'RS_SEQUENCE'));
+    expect((await eventsNamed('error')).find((e) => e.code === 'RS_SEQUENCE')).toMatchObject({ ours: true });
+    expect(await page.evaluate(() => window.poolError())).toEqual({ code: 'RS_INVALID_OPTIONS', ours: true });
   });
 
   it('connects from the page with the platform WebSocket and receives data', async () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** What tests load from dist/: every entry's output they import or type-check against. */
 const OUTPUTS = ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/browser/index.js', 'dist/browser/pool.js', 'dist/testing/index.js', 'dist/venues/index.d.ts', 'dist/pool/index.cjs'];
-const SOURCES = ['src', 'tsup.config.ts'];
+const SOURCES = ['src', 'tsup.config.ts', 'scripts/browser-build.ts'];
 const LOCK_DIR = join(ROOT, 'node_modules', '.cache', 'resilient-stream-build.lock');
 const LOCK_STALE_MS = 180_000;
 

@@ -43,10 +43,29 @@ describe('the built package', () => {
   it('the browser build takes the browser twins (src/*.browser.ts): parts load on demand, and nothing listens for Node ws\'s events', () => {
     const browser = join(root, 'dist', 'browser');
     const files = readdirSync(browser).filter((file) => file.endsWith('.js'));
-    expect(files.filter((file) => /^(resyncer|rotator)-/.test(file))).toHaveLength(2);
+    expect(files.filter((file) => /^(resyncer|rotator|logging|quantile|pacer)\.js$/.test(file))).toHaveLength(5);
     for (const file of files) expect(readFileSync(join(browser, file), 'utf8'), file).not.toContain('unexpected-response');
     // The Node builds keep ws's handshake-rejection path: the string above is the right one to look for.
     expect(readFileSync(join(root, 'dist', 'index.cjs'), 'utf8')).toContain('unexpected-response');
+  });
+
+  it('the browser index.js is one file holding the whole core, and its satellites (pool.js, the parts) carry none of it', () => {
+    const browser = join(root, 'dist', 'browser');
+    const read = (file: string): string => readFileSync(join(browser, file), 'utf8');
+    /** The source modules a file of the (unminified) build holds: esbuild heads each with `// src/name.ts`. */
+    const modulesIn = (file: string): string[] => [...read(file).matchAll(/^\/\/ (src\/\S+\.ts)$/gm)].map((match) => match[1]!);
+    const index = read('index.js');
+    expect(index.match(/^import /m)).toBeNull();
+    const core = new Set(modulesIn('index.js'));
+    expect(core.has('src/resilient-stream.ts') && core.has('src/errors.ts') && core.has('src/connection.ts')).toBe(true);
+    const satellites = readdirSync(browser).filter((file) => file.endsWith('.js') && file !== 'index.js');
+    expect(satellites.length).toBeGreaterThanOrEqual(6);
+    for (const file of satellites) {
+      expect(modulesIn(file).filter((module) => core.has(module)), file).toEqual([]);
+      for (const [, from] of read(file).matchAll(/^import [^;]*? from "([^"]+)";$/gms)) expect(from, file).toMatch(/^\.\/[\w-]+\.js$/);
+    }
+    // They reach the core through one kit module, which reads it from index.js.
+    expect(satellites.filter((file) => read(file).includes('from "./index.js"'))).toHaveLength(1);
   });
 
   it('type declarations work for ESM and CJS consumers under NodeNext and Bundler resolution, and the event map is typed', async () => {

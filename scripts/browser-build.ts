@@ -1,0 +1,89 @@
+// How tsup.config.ts builds for browsers: `index.js`, the one file a page downloads up front, and
+// its satellites, `pool.js` and the optional parts fetched on demand, which take everything of the
+// core from `index.js` (src/browser-kit.ts) instead of sharing chunks with it. With shared chunks a
+// page downloaded five files up front and 1.4 KB min+gz more (each file is gzipped on its own, and
+// each carries import and export lists); see docs/browsers.md.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+const LAZY = join(SRC, 'lazy.browser.ts');
+const ALIAS = { 'isomorphic-ws': 'isomorphic-ws/browser.js' };
+
+/** The optional parts, as `src/lazy.browser.ts` imports them: `import('./name.js')`. */
+export const PARTS = [...readFileSync(LAZY, 'utf8').matchAll(/import\('\.\/([\w-]+)\.js'\)/g)].map((match) => match[1]!);
+
+/** The names src/browser-kit.ts gives satellites: the keys of its `KIT = Object.freeze({ ... })`. */
+function kitNames(): string[] {
+  const literal = /export const KIT = Object\.freeze\(\{([^}]*)\}\)/.exec(readFileSync(join(SRC, 'browser-kit.ts'), 'utf8'));
+  if (literal === null) throw new Error('Expected src/browser-kit.ts to declare `export const KIT = Object.freeze({ ... })`.');
+  return literal[1]!.split(',').map((name) => name.trim()).filter((name) => name !== '');
+}
+
+/** The file `./name.js` in `dir` is built from: `name.browser.ts` when that twin exists, else `name.ts`. */
+function sourceOf(dir: string, path: string, importer: string): string | undefined {
+  const twin = join(dir, path.replace(/\.js$/, '.browser.ts'));
+  return existsSync(twin) && importer !== twin ? twin : join(dir, path.replace(/\.js$/, '.ts'));
+}
+
+/**
+ * Browser twins: a relative import `./name.js` (or `../name.js`) from src/ resolves to
+ * `name.browser.ts` when that file sits next to `name.ts`, so a new twin needs no change here
+ * (lazy.browser.ts; ws-listeners.browser.ts, as a page has no Node `ws` socket to listen to). A
+ * twin's own imports are left alone: it may import its Node sibling.
+ */
+export const browserTwins: Plugin = {
+  name: 'browser-twins',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+      if (!args.importer.startsWith(SRC)) return undefined;
+      const source = sourceOf(args.resolveDir, args.path, args.importer);
+      return source?.endsWith('.browser.ts') === true ? { path: source } : undefined;
+    });
+  },
+};
+
+/** For `index.js`: each part's `import('./name.js')` stays an import of the satellite `name.js`. */
+export const partsApart: Plugin = {
+  name: 'parts-apart',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) =>
+      (args.importer === LAZY && PARTS.includes(args.path.slice(2, -3)) ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/** The source files `index.js` is built from. */
+async function coreFiles(): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [join(SRC, 'browser.ts')], bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser',
+    alias: ALIAS, plugins: [partsApart, browserTwins], logLevel: 'silent', absWorkingDir: join(SRC, '..'),
+  });
+  return new Set(Object.keys(result.metafile.inputs).map((path) => join(SRC, '..', path)));
+}
+
+/**
+ * For the satellites: an import of any module `index.js` is built from resolves to one module that
+ * reads the kit `index.js` hangs on ResilientStream. A name the kit lacks fails the build ("No
+ * matching export"), so a satellite can never carry a second copy of the core by accident.
+ */
+export const coreFromIndex: Plugin = {
+  name: 'core-from-index',
+  async setup(builder) {
+    const core = await coreFiles();
+    builder.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+      if (!args.importer.startsWith(SRC)) return undefined;
+      const source = sourceOf(args.resolveDir, args.path, args.importer);
+      return source !== undefined && core.has(source) ? { path: 'kit', namespace: 'index-kit' } : undefined;
+    });
+    builder.onLoad({ filter: /^kit$/, namespace: 'index-kit' }, () => ({
+      contents: `import { ResilientStream as core } from './index.js';\nexport const { ${kitNames().join(', ')} } = core[Symbol.for('resilient-stream.kit')];\n`,
+      loader: 'js',
+    }));
+    builder.onResolve({ filter: /^\.\/index\.js$/, namespace: 'index-kit' }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+export { ALIAS as BROWSER_ALIAS };
