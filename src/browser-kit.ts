@@ -8,7 +8,7 @@ import { MessageIterator } from './message-iterator.js';
 import { ResilientStream } from './resilient-stream.js';
 import { DEFAULTS } from './resolve-options.js';
 import { SafeEmitter } from './safe-emitter.js';
-import { invalid, rate, topicList } from './validate.js';
+import { invalid, MAX_DURATION_MS, rate, topicList } from './validate.js';
 
 /**
  * What the browser build's satellite files (`pool.js` and the parts a page fetches on demand) take
@@ -18,7 +18,7 @@ import { invalid, rate, topicList } from './validate.js';
  * and the build fails when a satellite imports a name this kit lacks.
  */
 export const KIT = Object.freeze({
-  backoffDelay, checkedRandom, Connection, DEFAULTS, describe, Fifo, Inbound, invalid, MessageIterator, rate, ResilientStream,
+  backoffDelay, checkedRandom, Connection, DEFAULTS, describe, Fifo, Inbound, invalid, MAX_DURATION_MS, MessageIterator, rate, ResilientStream,
   ResilientStreamError, SafeEmitter, systemClock, topicList,
 });
 

@@ -1,11 +1,7 @@
+import { MAX_DURATION_MS } from './validate.js';
+
 /** Float slack: a bucket refilled for exactly the time `waitMs()` named must hold its token. */
 const EPSILON = 1e-9;
-/**
- * The longest delay a timer can hold (validate.ts's MAX_DURATION_MS): waits are capped to it. A copy,
- * because importing validate.js from the pacer's chunk splits the browser build's shared chunk
- * (0.25 KB min+gz more up front, measured).
- */
-const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /**
  * A token bucket, the classic traffic shaper (as in RFC 2697's single-rate meter): tokens accrue at
