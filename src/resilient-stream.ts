@@ -50,6 +50,12 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   #dials = 0;
   #reconnects = 0;
   #isClosing = false;
+  /**
+   * Set once a delivered message can go anywhere besides `message` listeners: a `data` listener,
+   * an iterator or an optional part (the rotator) was ever added. Until then the per-message path
+   * checks this one field instead of all three (about 20 ns a message in process).
+   */
+  #fansOut = false;
   #closing: Promise<void> | undefined;
   #unwatch: (() => void) | undefined;
   readonly #unwatchAbort: (() => void) | undefined;
@@ -66,7 +72,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.#redialer = new Redialer(o, this.#storm, hub);
     this.#backpressure = new Backpressure<In>(o, hub);
     this.#unwatchAbort = o.signal === undefined ? undefined : watchAbort(o.signal, () => void this.close());
-    if (usesParts(o)) this.#parts = new OptionalParts<In, Out>(hub);
+    if (usesParts(o)) this.#parts = this.#newParts();
   }
 
   /**
@@ -99,6 +105,11 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     deliver(message: In, topic: string | undefined, isData: boolean): void {
       const s = this.#s;
       s.emitSafe('message', message);
+      if (s.#fansOut) this.#fanOut(message, topic, isData);
+    }
+    /** The rest of {@link deliver} once a `data` listener, an iterator or a part may want the message: out of line. */
+    #fanOut(message: In, topic: string | undefined, isData: boolean): void {
+      const s = this.#s;
       // Checked first: an emitSafe call for `data` with nobody listening measured ~50 ns a message
       // on this path (in process); with the check, the path measures the same as without the emit.
       if (isData && s.listenerCount('data') !== 0) s.emitSafe('data', message);
@@ -205,7 +216,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   /** Make-before-break: a replacement takes over once overlap is proven; rejects with RS_ROTATION_FAILED (the socket stays). */
   rotate(): Promise<void> {
-    return (this.#parts ??= new OptionalParts<In, Out>(this.#hub)).rotate();
+    return (this.#parts ??= this.#newParts()).rotate();
   }
 
   /** Closes for good: sends a close frame (code 1000 or 3000-4999, reason <= 123 UTF-8 bytes), waits up to `closeTimeoutMs`, releases everything. Idempotent. */
@@ -261,6 +272,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
 
   /** Messages until the stream is closed or fails. Each iterator has its own bounded buffer (see `iteratorOverflow`). */
   [Symbol.asyncIterator](): AsyncIterator<In> {
+    this.#fansOut = true;
     return this.#backpressure.iterator(isTerminal(this.#state) || this.#isClosing);
   }
 
@@ -390,6 +402,15 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     this.emitSafe('error', error);
     const kind = connection.liveAt === undefined ? 'dial-failed' : 'recycled';
     if (connection === this.#connection) this.#teardown({ kind, error, code, reason: error.code, wasClean: false });
+  }
+
+  #newParts(): OptionalParts<In, Out> {
+    this.#fansOut = true;
+    return new OptionalParts<In, Out>(this.#hub);
+  }
+
+  protected override listenerAdded(event: string | symbol): void {
+    if (event === 'data') this.#fansOut = true;
   }
 
   /** A listener threw: report it as RS_LISTENER. A throwing `error` listener is swallowed (reporting it would loop). */

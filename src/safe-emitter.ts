@@ -40,6 +40,9 @@ export class SafeEmitter<Events extends EventMap> {
   /** Called with whatever a listener threw (and `emitSafe`'s second argument); the default ignores it. */
   protected listenerFailed(_error: unknown, _event: string, _detail?: unknown): void {}
 
+  /** Called after a listener for `event` is added (by `on`, `addListener` or `once`); the default does nothing. */
+  protected listenerAdded(_event: string | symbol): void {}
+
   /** Adds `listener` for `event`, called with `context` as `this`. */
   on<E extends EventNames<Events>>(event: E, listener: EventListener<Events, E>, context?: unknown): this {
     return this.#add(event, listener, context, false);
@@ -143,6 +146,7 @@ export class SafeEmitter<Events extends EventMap> {
     const entry: Listener = { fn: fn as Listener['fn'], context: context ?? this, once };
     const slot = slots[event];
     slots[event] = slot === undefined ? entry : Array.isArray(slot) ? [...slot, entry] : [slot, entry];
+    this.listenerAdded(event);
     return this;
   }
 }
