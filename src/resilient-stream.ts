@@ -61,7 +61,7 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
   readonly #unwatchAbort: (() => void) | undefined;
 
   constructor(options: ResilientStreamOptions<In, Out, Data>) {
-    super();
+    super(ResilientStream.#listenerAdded);
     const o = (this.#options = resolveOptions(options));
     const hub = (this.#hub = new ResilientStream.#Hub<In, Out, Data>(this));
     this.#liveness = new LivenessMonitor(o, o.clock, hub);
@@ -409,7 +409,8 @@ export class ResilientStream<In = unknown, Out = unknown, Data extends In = In> 
     return new OptionalParts<In, Out>(this.#hub);
   }
 
-  protected override listenerAdded(event: string | symbol): void {
+  /** SafeEmitter calls it after each listener is added (private: a subclass's own method of any name cannot turn it off). */
+  static #listenerAdded(this: ResilientStream<unknown, unknown>, event: string | symbol): void {
     if (event === 'data') this.#fansOut = true;
   }
 

@@ -40,8 +40,13 @@ export class SafeEmitter<Events extends EventMap> {
   /** Called with whatever a listener threw (and `emitSafe`'s second argument); the default ignores it. */
   protected listenerFailed(_error: unknown, _event: string, _detail?: unknown): void {}
 
-  /** Called after a listener for `event` is added (by `on`, `addListener` or `once`); the default does nothing. */
-  protected listenerAdded(_event: string | symbol): void {}
+  /** Called with the emitter as `this` after a listener is added; private, so a subclass cannot override it by accident. */
+  readonly #added: ((event: string | symbol) => void) | undefined;
+
+  /** @param added - Called with the emitter as `this` after each listener is added (by `on`, `addListener` or `once`). */
+  constructor(added?: (event: string | symbol) => void) {
+    this.#added = added;
+  }
 
   /** Adds `listener` for `event`, called with `context` as `this`. */
   on<E extends EventNames<Events>>(event: E, listener: EventListener<Events, E>, context?: unknown): this {
@@ -146,7 +151,7 @@ export class SafeEmitter<Events extends EventMap> {
     const entry: Listener = { fn: fn as Listener['fn'], context: context ?? this, once };
     const slot = slots[event];
     slots[event] = slot === undefined ? entry : Array.isArray(slot) ? [...slot, entry] : [slot, entry];
-    this.listenerAdded(event);
+    this.#added?.call(this, event);
     return this;
   }
 }

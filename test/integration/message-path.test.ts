@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ResilientStreamError } from '../../src/index.js';
+import { ResilientStream, type ResilientStreamError } from '../../src/index.js';
 import { sleep, waitForState } from '../helpers/events.js';
-import { jsonStream, openFeed, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
+import { jsonOptions, jsonStream, openFeed, track, useCleanup, type FeedMessage } from '../helpers/fixtures.js';
 
 // The per-message path against a real feed: what reaches `message` and `data` listeners (also
 // listeners added or removed while a message is being delivered), and what `sequence` answers do.
@@ -73,6 +73,22 @@ describe('message and data listeners', () => {
     expect(once.map((message) => message.seq)).toEqual([1]);
     expect(after.map((message) => message.seq)).toEqual([1, 2, 3]);
     expect(stream.errors.map((error) => (error as ResilientStreamError).code)).toEqual(['RS_LISTENER', 'RS_LISTENER', 'RS_LISTENER']);
+  });
+  it('a subclass\'s own methods, whatever their names, cannot keep data listeners from hearing', async () => {
+    // The stream learns of a first `data` listener through a private hook: a subclass that defines
+    // a method of the name such a hook would have as a protected one changes nothing.
+    class Custom extends ResilientStream<FeedMessage, unknown> {
+      listenerAdded(): void {}
+    }
+    const feed = await openFeed();
+    const stream = track(new Custom(jsonOptions(feed, {})));
+    const data: FeedMessage[] = [];
+    stream.on('data', (message) => data.push(message));
+    stream.start();
+    await waitForState(stream, 'open');
+    feed.sendRaw(JSON.stringify(tick(1)));
+    for (let waited = 0; data.length === 0 && waited < 2_000; waited += 10) await sleep(10);
+    expect(data.map((message) => message.seq)).toEqual([1]);
   });
 });
 
