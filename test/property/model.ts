@@ -15,7 +15,7 @@ import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 export const TOPICS = ['a', 'b', 'c'] as const;
 export type Topic = (typeof TOPICS)[number];
 type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state';
-type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor' | 'once' | 'health' | 'iterate';
+type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor' | 'once' | 'health' | 'iterate' | 'listenData';
 
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
 export type Command =
@@ -24,6 +24,8 @@ export type Command =
   | { kind: 'close'; code: 1000 | 4001 | 1005 | 99_999; longReason: boolean }
   | { kind: 'reconnect' }
   | { kind: 'send' }
+  /** The first `data` listener, added between steps (a listener action adds it from inside events too). */
+  | { kind: 'listenData' }
   | { kind: 'subscribe'; topic: Topic }
   | { kind: 'unsubscribe'; topic: Topic }
   | { kind: 'publish'; topic: Topic; count: number }
@@ -51,6 +53,8 @@ export interface Config {
   resyncMs: number | false;
   heartbeat: boolean;
   maxAttempts: number;
+  /** The `rotate` option; without it a stream with no `sequence` or `resync` has no optional part until rotate() (the plain message path). */
+  rotate: boolean;
 }
 
 /** Timings: small enough for hundreds of sequences a minute, large enough for a loaded 2-core box. */
@@ -77,6 +81,7 @@ export const configArb: fc.Arbitrary<Config> = fc.record({
   sequence: fc.boolean(),
   resyncMs: fc.oneof(fc.constant(false as const), fc.integer({ min: 0, max: 40 })),
   heartbeat: fc.boolean(),
+  rotate: fc.boolean(),
   maxAttempts: fc.oneof({ weight: 3, arbitrary: fc.constant(Number.POSITIVE_INFINITY) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
 });
 
@@ -90,6 +95,7 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
     },
     { weight: 2, arbitrary: fc.constant<Command>({ kind: 'reconnect' }) },
     { weight: 2, arbitrary: fc.constant<Command>({ kind: 'send' }) },
+    { weight: 1, arbitrary: fc.constant<Command>({ kind: 'listenData' }) },
     { weight: 1, arbitrary: topicArb.map((topic): Command => ({ kind: 'subscribe', topic })) },
     { weight: 1, arbitrary: topicArb.map((topic): Command => ({ kind: 'unsubscribe', topic })) },
     { weight: 2, arbitrary: fc.record({ topic: topicArb, count: fc.integer({ min: 1, max: 5 }) }).map((r): Command => ({ kind: 'publish', ...r })) },
@@ -101,7 +107,7 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
       arbitrary: fc
         .record({
           event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state'),
-          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor', 'once', 'health', 'iterate'),
+          action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor', 'once', 'health', 'iterate', 'listenData'),
         })
         .map((r): Command => ({ kind: 'listener', ...r })),
     },
@@ -242,6 +248,9 @@ class Run {
   closePromise: Promise<void> | undefined;
   reconnectingEvents = 0;
   delivered = 0;
+  /** Since the first `data` listener was added (undefined before): messages that pass `isData`, and what `data` got. */
+  dataExpected: number | undefined;
+  dataDelivered = 0;
   readonly lastSeq = new Map<string, number>();
   nextSendId = 1;
   readonly acceptedSends = new Set<number>();
@@ -276,7 +285,7 @@ class Run {
       sequence: config.sequence ? (message) => message.seq : undefined,
       // Rotations prove overlap by sequence, else by a per-topic key: neither lets a message through twice.
       dedupeKey: (message) => (message.topic === undefined || message.seq === undefined ? undefined : `${message.topic}:${message.seq}`),
-      rotate: { overlapMs: TIMINGS.overlapMs },
+      rotate: config.rotate ? { overlapMs: TIMINGS.overlapMs } : undefined,
       // A snapshot as a real hook would fetch it: the server's position of each topic.
       resync: config.resyncMs === false ? undefined : async ({ topics, signal }) => {
         await sleep(config.resyncMs as number, signal);
@@ -329,6 +338,7 @@ class Run {
 
   #onMessage(message: JsonMessage): void {
     this.delivered++;
+    if (this.dataExpected !== undefined && message.topic !== undefined) this.dataExpected++;
     if (message.topic === undefined || typeof message.seq !== 'number') return;
     const last = this.lastSeq.get(message.topic);
     if (last !== undefined && message.seq <= last) {
@@ -360,6 +370,7 @@ class Run {
       once: () => this.#once(),
       health: () => void stream.health(),
       iterate: () => void this.#iterate(),
+      listenData: () => this.#listenData(),
     };
     try {
       calls[action]();
@@ -392,6 +403,13 @@ class Run {
         else if ((state as string) === 'opened' && error.code !== 'RS_INVALID_OPTIONS') this.violate(`waitFor('opened') rejected with ${error.code}, not RS_INVALID_OPTIONS`);
       },
     ).finally(() => this.waiting--);
+  }
+
+  /** A `data` listener from now on (the first one only): it must get every message `message` gets that passes `isData`. */
+  #listenData(): void {
+    if (this.dataExpected !== undefined) return;
+    this.dataExpected = 0;
+    this.stream.on('data', () => void this.dataDelivered++);
   }
 
   /** An async iterator taking up to three messages: each next() settles, at the latest with done at close(). */
@@ -450,6 +468,7 @@ class Run {
       case 'subscribe':
       case 'unsubscribe':
       case 'send':
+      case 'listenData':
         if (command.kind === 'subscribe') return this.#guard(() => stream.subscribe(command.topic), 'subscribe');
         if (command.kind === 'unsubscribe') return this.#guard(() => stream.unsubscribe(command.topic), 'unsubscribe');
         return this.#call(command.kind, 'called directly');
@@ -526,6 +545,9 @@ class Run {
       this.violate(`${this.delivered} messages delivered but health().messagesReceived is ${health.messagesReceived}`);
     }
     this.#checkSends();
+    if (this.dataExpected !== undefined && this.dataDelivered !== this.dataExpected) {
+      this.violate(`'data' got ${this.dataDelivered} messages but 'message' got ${this.dataExpected} that pass isData since the data listener was added`);
+    }
     // One socket per stream, and none unless the stream is dialing or live; sockets the client cut
     // get SOCKET_GRACE_MS to be gone from the server.
     // A rotation holds two sockets until the switch, and the retired one closes within closeTimeoutMs.
