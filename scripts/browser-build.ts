@@ -24,7 +24,7 @@ function kitNames(): string[] {
 }
 
 /** The file `./name.js` in `dir` is built from: `name.browser.ts` when that twin exists, else `name.ts`. */
-function sourceOf(dir: string, path: string, importer: string): string | undefined {
+function sourceOf(dir: string, path: string, importer: string): string {
   const twin = join(dir, path.replace(/\.js$/, '.browser.ts'));
   return existsSync(twin) && importer !== twin ? twin : join(dir, path.replace(/\.js$/, '.ts'));
 }
@@ -41,7 +41,7 @@ export const browserTwins: Plugin = {
     builder.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
       if (!args.importer.startsWith(SRC)) return undefined;
       const source = sourceOf(args.resolveDir, args.path, args.importer);
-      return source?.endsWith('.browser.ts') === true ? { path: source } : undefined;
+      return source.endsWith('.browser.ts') ? { path: source } : undefined;
     });
   },
 };
@@ -76,8 +76,10 @@ export const coreFromIndex: Plugin = {
     builder.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
       if (!args.importer.startsWith(SRC)) return undefined;
       const source = sourceOf(args.resolveDir, args.path, args.importer);
-      return source !== undefined && core.has(source) ? { path: 'kit', namespace: 'index-kit' } : undefined;
+      return core.has(source) ? { path: 'kit', namespace: 'index-kit' } : undefined;
     });
+    // The key is src/browser-kit.ts's KIT_KEY. Were the kit missing, this throws as the part loads,
+    // and the stream reports the part as not fetched (RS_CONNECT_FAILED, RS_ROTATION_FAILED).
     builder.onLoad({ filter: /^kit$/, namespace: 'index-kit' }, () => ({
       contents: `import { ResilientStream as core } from './index.js';\nexport const { ${kitNames().join(', ')} } = core[Symbol.for('resilient-stream.kit')];\n`,
       loader: 'js',
