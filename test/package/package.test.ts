@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,21 @@ describe('the built package', () => {
     }
     // They reach the core through one kit module, which reads it from index.js.
     expect(satellites.filter((file) => read(file).includes('from "./index.js"'))).toHaveLength(1);
+  });
+
+  it('an app bundled by esbuild (code split, the way bundlers ship the browser build) runs the parts and pool.js on its one core', async () => {
+    const { build } = await import('esbuild');
+    const outdir = mkdtempSync(join(tmpdir(), 'rs-bundled-app-'));
+    try {
+      await build({
+        entryPoints: [join(import.meta.dirname, 'fixtures', 'bundled-app.mjs')], bundle: true, splitting: true, format: 'esm',
+        platform: 'browser', outdir, entryNames: '[name]', logLevel: 'silent',
+      });
+      const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'fixtures', 'bundled-app-runner.mjs'), outdir], { cwd: root, timeout: 15_000 });
+      expect(JSON.parse(stdout.trim())).toEqual({ codes: ['RS_SEQUENCE'], partErrorsAreOurs: true, poolErrorIsOurs: true });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it('type declarations work for ESM and CJS consumers under NodeNext and Bundler resolution, and the event map is typed', async () => {
