@@ -11,16 +11,24 @@ import { build, type Plugin } from 'esbuild';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const LAZY = join(SRC, 'lazy.browser.ts');
-const ALIAS = { 'isomorphic-ws': 'isomorphic-ws/browser.js' };
+/** isomorphic-ws's browser entry only returns globalThis.WebSocket: `ws` never gets in. */
+export const BROWSER_ALIAS = { 'isomorphic-ws': 'isomorphic-ws/browser.js' };
 
 /** The optional parts, as `src/lazy.browser.ts` imports them: `import('./name.js')`. */
 export const PARTS = [...readFileSync(LAZY, 'utf8').matchAll(/import\('\.\/([\w-]+)\.js'\)/g)].map((match) => match[1]!);
 
-/** The names src/browser-kit.ts gives satellites: the keys of its `KIT = Object.freeze({ ... })`. */
-function kitNames(): string[] {
-  const literal = /export const KIT = Object\.freeze\(\{([^}]*)\}\)/.exec(readFileSync(join(SRC, 'browser-kit.ts'), 'utf8'));
-  if (literal === null) throw new Error('Expected src/browser-kit.ts to declare `export const KIT = Object.freeze({ ... })`.');
-  return literal[1]!.split(',').map((name) => name.trim()).filter((name) => name !== '');
+/**
+ * What src/browser-kit.ts gives satellites, read from its source so it is said in one place: the
+ * keys of its `KIT = Object.freeze({ ... })`, and the `Symbol.for(...)` key it hangs the kit under.
+ */
+function readKit(): { names: string[]; key: string } {
+  const source = readFileSync(join(SRC, 'browser-kit.ts'), 'utf8');
+  const literal = /export const KIT = Object\.freeze\(\{([^}]*)\}\)/.exec(source);
+  const key = /const KIT_KEY = Symbol\.for\(('[^']+')\)/.exec(source);
+  if (literal === null || key === null) {
+    throw new Error('Expected src/browser-kit.ts to declare `export const KIT = Object.freeze({ ... })` and `const KIT_KEY = Symbol.for(\'...\')`.');
+  }
+  return { names: literal[1]!.split(',').map((name) => name.trim()).filter((name) => name !== ''), key: key[1]! };
 }
 
 /** The file `./name.js` in `dir` is built from: `name.browser.ts` when that twin exists, else `name.ts`. */
@@ -59,7 +67,7 @@ export const partsApart: Plugin = {
 async function coreFiles(): Promise<Set<string>> {
   const result = await build({
     entryPoints: [join(SRC, 'browser.ts')], bundle: true, write: false, metafile: true, format: 'esm', platform: 'browser',
-    alias: ALIAS, plugins: [partsApart, browserTwins], logLevel: 'silent', absWorkingDir: join(SRC, '..'),
+    alias: BROWSER_ALIAS, plugins: [partsApart, browserTwins], logLevel: 'silent', absWorkingDir: join(SRC, '..'),
   });
   return new Set(Object.keys(result.metafile.inputs).map((path) => join(SRC, '..', path)));
 }
@@ -78,14 +86,12 @@ export const coreFromIndex: Plugin = {
       const source = sourceOf(args.resolveDir, args.path, args.importer);
       return core.has(source) ? { path: 'kit', namespace: 'index-kit' } : undefined;
     });
-    // The key is src/browser-kit.ts's KIT_KEY. Were the kit missing, this throws as the part loads,
-    // and the stream reports the part as not fetched (RS_CONNECT_FAILED, RS_ROTATION_FAILED).
-    builder.onLoad({ filter: /^kit$/, namespace: 'index-kit' }, () => ({
-      contents: `import { ResilientStream as core } from './index.js';\nexport const { ${kitNames().join(', ')} } = core[Symbol.for('resilient-stream.kit')];\n`,
-      loader: 'js',
-    }));
+    // Were the kit missing, this throws as the part loads, and the stream reports the part as not
+    // fetched (RS_CONNECT_FAILED, RS_ROTATION_FAILED).
+    builder.onLoad({ filter: /^kit$/, namespace: 'index-kit' }, () => {
+      const { names, key } = readKit();
+      return { contents: `import { ResilientStream as core } from './index.js';\nexport const { ${names.join(', ')} } = core[Symbol.for(${key})];\n`, loader: 'js' };
+    });
     builder.onResolve({ filter: /^\.\/index\.js$/, namespace: 'index-kit' }, (args) => ({ path: args.path, external: true }));
   },
 };
-
-export { ALIAS as BROWSER_ALIAS };

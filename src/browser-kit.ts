@@ -23,7 +23,7 @@ export const KIT = Object.freeze({
 });
 
 /** Where `index.js` keeps the kit: a non-enumerable static of ResilientStream, the one value every satellite can import. */
-export const KIT_KEY = Symbol.for('resilient-stream.kit');
+const KIT_KEY = Symbol.for('resilient-stream.kit');
 
 /** Hangs the kit on ResilientStream; the browser entry calls it once. */
 export function shareKit(): void {
