@@ -74,6 +74,27 @@ describe('message and data listeners', () => {
     expect(after.map((message) => message.seq)).toEqual([1, 2, 3]);
     expect(stream.errors.map((error) => (error as ResilientStreamError).code)).toEqual(['RS_LISTENER', 'RS_LISTENER', 'RS_LISTENER']);
   });
+  it('an iterator or a rotation started inside a message listener sees that same message, and the ones after', async () => {
+    // The first iterator or optional part switches the per-message path to fan out: the message
+    // being delivered when that happens must still reach them.
+    let iterator: AsyncIterator<FeedMessage> | undefined;
+    let rotating: Promise<void> | undefined;
+    const { stream } = await deliver([tick(1), tick(2), tick(3)], { dedupeKey: (message) => String(message.seq) }, (s) => {
+      s.once('message', () => {
+        iterator = s[Symbol.asyncIterator]();
+        rotating = s.rotate().catch(() => undefined);
+      });
+    });
+    const taken: unknown[] = [];
+    const nextOrNothing = (): Promise<unknown> => Promise.race([iterator!.next().then((result) => (result.value as FeedMessage).seq), sleep(2_000).then(() => 'nothing')]);
+    for (let i = 0; i < 3; i++) taken.push(await nextOrNothing());
+    expect(taken).toEqual([1, 2, 3]);
+    await iterator!.return?.();
+    await stream.close();
+    await rotating;
+    expect(stream.errors.filter((error) => (error as ResilientStreamError).code !== 'RS_ROTATION_FAILED')).toEqual([]);
+  });
+
   it('a subclass\'s own methods, whatever their names, cannot keep data listeners from hearing', async () => {
     // The stream learns of a first `data` listener through a private hook: a subclass that defines
     // a method of the name such a hook would have as a protected one changes nothing.
