@@ -14,7 +14,7 @@ import { createFeedServer, type FeedServer } from '../../src/testing/index.js';
 
 export const TOPICS = ['a', 'b', 'c'] as const;
 export type Topic = (typeof TOPICS)[number];
-type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state';
+type ListenerEvent = 'close' | 'open' | 'error' | 'reconnecting' | 'state' | 'message' | 'stale' | 'rotated';
 type ListenerAction = 'close' | 'reconnect' | 'start' | 'subscribe' | 'unsubscribe' | 'send' | 'rotate' | 'pause' | 'waitFor' | 'once' | 'health' | 'iterate' | 'listenData';
 
 /** One step of a sequence: an API call, a listener that calls back in, or a server fault. */
@@ -106,7 +106,7 @@ export function commandArb(config: Config): fc.Arbitrary<Command> {
       weight: 3,
       arbitrary: fc
         .record({
-          event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state'),
+          event: fc.constantFrom<ListenerEvent>('close', 'open', 'error', 'reconnecting', 'state', 'message', 'stale', 'rotated'),
           action: fc.constantFrom<ListenerAction>('close', 'reconnect', 'start', 'subscribe', 'unsubscribe', 'send', 'rotate', 'pause', 'waitFor', 'once', 'health', 'iterate', 'listenData'),
         })
         .map((r): Command => ({ kind: 'listener', ...r })),
@@ -251,6 +251,8 @@ class Run {
   /** Since the first `data` listener was added (undefined before): messages that pass `isData`, and what `data` got. */
   dataExpected: number | undefined;
   dataDelivered = 0;
+  /** The message whose `message` listener is calling the API right now (a `listener` step on 'message'). */
+  delivering: JsonMessage | undefined;
   readonly lastSeq = new Map<string, number>();
   nextSendId = 1;
   readonly acceptedSends = new Set<number>();
@@ -408,7 +410,8 @@ class Run {
   /** A `data` listener from now on (the first one only): it must get every message `message` gets that passes `isData`. */
   #listenData(): void {
     if (this.dataExpected !== undefined) return;
-    this.dataExpected = 0;
+    // Added inside a `message` listener, it also gets the message being delivered (if it is data).
+    this.dataExpected = this.delivering?.topic !== undefined ? 1 : 0;
     this.stream.on('data', () => void this.dataDelivered++);
   }
 
@@ -487,7 +490,14 @@ class Run {
         return stream.resume();
       case 'listener': {
         const { event, action } = command;
-        stream.once(event, () => this.#call(action, `inside a '${event}' listener`));
+        stream.once(event, (payload: unknown) => {
+          this.delivering = event === 'message' ? payload as JsonMessage : undefined;
+          try {
+            this.#call(action, `inside a '${event}' listener`);
+          } finally {
+            this.delivering = undefined;
+          }
+        });
         return;
       }
       case 'drop':
